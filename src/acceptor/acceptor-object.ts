@@ -1,0 +1,43 @@
+import { DurableObject } from "cloudflare:workers";
+import { handleRequest, type Slot } from "../core/acceptor.js";
+import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
+import { SqliteSlotStore } from "./sqlite-slot-store.js";
+
+/**
+ * One acceptor of one shard: a thin adapter that runs the core acceptor rules over SQLite rows. A call carries a
+ * batch of requests and handles them in one synchronous turn, so they commit together in one durable write; the
+ * output gate holds the reply until that write is durable (never `allowUnconfirmed`).
+ */
+export class Acceptor extends DurableObject<object> {
+  private readonly store: SqliteSlotStore;
+  private layout: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: object) {
+    super(ctx, env);
+    this.store = new SqliteSlotStore(ctx.storage.sql);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  handle(layout: string, requests: AcceptorRequest[]): AcceptorReply[] {
+    this.checkLayout(layout);
+    return requests.map((request) => handleRequest(this.store, request));
+  }
+
+  /** The raw slot of a key, for the admin view. Reads only. */
+  inspect(key: string): Slot | null {
+    return this.store.read(key) ?? null;
+  }
+
+  /**
+   * An acceptor refuses proposers of another layout (another N or shard count): their quorums would not intersect
+   * with the ones that wrote its data, which silently breaks consistency. Remembered on first use.
+   */
+  private checkLayout(layout: string): void {
+    if (this.layout === layout) return;
+    const sql = this.ctx.storage.sql;
+    const stored = sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'layout'").toArray()[0]?.value;
+    if (stored === undefined) sql.exec("INSERT INTO meta (name, value) VALUES ('layout', ?)", layout);
+    else if (stored !== layout) throw new Error(`layout mismatch: acceptor has "${stored}", proposer uses "${layout}"`);
+    this.layout = layout;
+  }
+}

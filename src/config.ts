@@ -1,0 +1,47 @@
+import { DEFAULT_PROPOSER_CONFIG, type ProposerConfig } from "./core/proposer.js";
+import type { Env } from "./env.js";
+
+export interface BallotConfig {
+  readonly proposer: ProposerConfig;
+  /** Location hint per acceptor index; undefined leaves placement to Cloudflare. */
+  readonly locationHints: readonly (DurableObjectLocationHint | undefined)[];
+  readonly maxValueBytes: number;
+  readonly devAdmin: boolean;
+}
+
+export class ConfigError extends Error {}
+
+const LOCATION_HINTS: readonly string[] = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
+
+/** Reads and checks the Worker's vars. A bad value is an operator error: it fails loudly, never silently defaults. */
+export function loadConfig(env: Env): BallotConfig {
+  const acceptors = integer(env.BALLOT_ACCEPTORS, "BALLOT_ACCEPTORS", 3, 3, 7);
+  if (![3, 5, 7].includes(acceptors)) throw new ConfigError("BALLOT_ACCEPTORS must be 3, 5 or 7");
+  const hints = (env.BALLOT_LOCATION_HINTS ?? "").split(",").map((h) => h.trim());
+  const locationHints = Array.from({ length: acceptors }, (_, i) => {
+    const hint = hints[i];
+    if (hint === undefined || hint === "") return undefined;
+    if (!LOCATION_HINTS.includes(hint)) throw new ConfigError(`unknown location hint "${hint}" in BALLOT_LOCATION_HINTS`);
+    return hint as DurableObjectLocationHint;
+  });
+  return {
+    proposer: {
+      ...DEFAULT_PROPOSER_CONFIG,
+      acceptors,
+      roundTimeoutMs: integer(env.BALLOT_ROUND_TIMEOUT_MS, "BALLOT_ROUND_TIMEOUT_MS", 1000, 1, 60_000),
+      deadlineMs: integer(env.BALLOT_DEADLINE_MS, "BALLOT_DEADLINE_MS", 4000, 1, 300_000),
+    },
+    locationHints,
+    maxValueBytes: integer(env.BALLOT_MAX_VALUE_BYTES, "BALLOT_MAX_VALUE_BYTES", 1 << 20, 0, 2_000_000),
+    devAdmin: env.DEV_ADMIN === "true",
+  };
+}
+
+function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}

@@ -1,0 +1,77 @@
+import { maxBallot, type Ballot } from "./ballot.js";
+import type { AcceptorReply, Rejected } from "./messages.js";
+import type { Clock } from "./ports.js";
+
+/** The majority of N acceptors: any two such sets share an acceptor. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+export interface RoundTally<R extends AcceptorReply> {
+  /** Replies of the wanted type, in arrival order, with the acceptor that sent each. */
+  readonly granted: ReadonlyArray<{ readonly index: number; readonly reply: R }>;
+  readonly rejected: readonly Rejected[];
+  /** Calls that failed or had not answered when the round closed. */
+  readonly missing: number;
+  /** The highest ballot any rejection reported, to fast-forward past. */
+  readonly highestSeen: Ballot | null;
+}
+
+/**
+ * Sends one round to all N acceptors and settles as soon as `quorum` of them granted, as soon as a quorum can no
+ * longer be reached, or when the round times out. It never waits for the slowest acceptor once the outcome is known.
+ */
+export function runRound<R extends AcceptorReply>(
+  n: number,
+  quorum: number,
+  wanted: R["type"],
+  send: (index: number) => Promise<AcceptorReply>,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<RoundTally<R>> {
+  return new Promise((resolve) => {
+    const granted: { index: number; reply: R }[] = [];
+    const rejected: Rejected[] = [];
+    let failed = 0;
+    let highestSeen: Ballot | null = null;
+    let open = true;
+    const timer = clock.timer(timeoutMs);
+
+    const close = () => {
+      if (!open) return;
+      open = false;
+      timer.cancel();
+      resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen });
+    };
+    const settleIfDecided = () => {
+      const refused = rejected.length + failed;
+      if (granted.length >= quorum || refused > n - quorum || granted.length + refused === n) close();
+    };
+
+    void timer.fired.then(close);
+    for (let i = 0; i < n; i++) {
+      let reply: Promise<AcceptorReply>;
+      try {
+        reply = send(i);
+      } catch (error) {
+        reply = Promise.reject(error);
+      }
+      reply.then(
+        (r) => {
+          if (!open) return;
+          if (r.type === wanted) granted.push({ index: i, reply: r as R });
+          else if (r.type === "rejected") {
+            rejected.push(r);
+            highestSeen = maxBallot(highestSeen, maxBallot(r.promised, r.accepted));
+          } else failed++;
+          settleIfDecided();
+        },
+        () => {
+          if (!open) return;
+          failed++;
+          settleIfDecided();
+        },
+      );
+    }
+  });
+}

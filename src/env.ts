@@ -1,0 +1,13 @@
+import type { Acceptor } from "./acceptor/acceptor-object.js";
+
+/** Bindings and vars of the Worker (see wrangler.toml). Vars arrive as strings and are checked in config.ts. */
+export interface Env {
+  ACCEPTOR: DurableObjectNamespace<Acceptor>;
+  BALLOT_ACCEPTORS?: string;
+  BALLOT_LOCATION_HINTS?: string;
+  BALLOT_ROUND_TIMEOUT_MS?: string;
+  BALLOT_DEADLINE_MS?: string;
+  BALLOT_MAX_VALUE_BYTES?: string;
+  DEV_ADMIN?: string;
+  BALLOT_TOKENS?: string;
+}

@@ -1,0 +1,26 @@
+/** A client-facing failure: always answered as JSON `{"error": {"code", "message", ...details}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorResponse(error: ApiError, extraHeaders: Record<string, string> = {}): Response {
+  return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, {
+    ...error.headers,
+    ...extraHeaders,
+  });
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+  });
+}

@@ -1,0 +1,41 @@
+import { ApiError } from "./errors.js";
+
+export const MAX_KEY_BYTES = 512;
+const PREFIX = "/v1/keys/";
+const encoder = new TextEncoder();
+
+export interface KeyRoute {
+  readonly key: string;
+  /** `value` for /v1/keys/{key}, `increment` for /v1/keys/{key}/increment. */
+  readonly action: "value" | "increment";
+}
+
+/**
+ * Parses `/v1/keys/{key}[/increment]` from the raw (still percent-encoded) path. The key is exactly one path
+ * segment, so a `/` inside a key travels as `%2F`. Returns null when the path is not a key route at all.
+ */
+export function parseKeyRoute(pathname: string): KeyRoute | null {
+  if (!pathname.startsWith(PREFIX)) return null;
+  const segments = pathname.slice(PREFIX.length).split("/");
+  if (segments.length === 1) return { key: decodeKey(segments[0] ?? ""), action: "value" };
+  if (segments.length === 2 && segments[1] === "increment") return { key: decodeKey(segments[0] ?? ""), action: "increment" };
+  return null;
+}
+
+/** Percent-decodes a key as UTF-8 and checks it: 1 to 512 bytes, no control characters. */
+export function decodeKey(segment: string): string {
+  let key: string;
+  try {
+    key = decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, "invalid_key", "the key is not valid percent-encoded UTF-8");
+  }
+  const bytes = encoder.encode(key).length;
+  if (bytes === 0) throw new ApiError(400, "invalid_key", "the key is empty");
+  if (bytes > MAX_KEY_BYTES) throw new ApiError(400, "invalid_key", `the key is ${bytes} bytes; at most ${MAX_KEY_BYTES}`);
+  // C0, DEL and C1 controls; lone surrogates cannot occur (decodeURIComponent rejects them).
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) {
+    throw new ApiError(400, "invalid_key", "the key contains a control character");
+  }
+  return key;
+}

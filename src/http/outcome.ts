@@ -1,0 +1,31 @@
+import type { Outcome, RoundStats } from "../core/proposer.js";
+import { ApiError } from "./errors.js";
+
+/** Seconds a client should wait before retrying an unavailable write. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** `Server-Timing`: the rounds a request took and the time spent in each phase. */
+export function serverTiming(stats: RoundStats): string {
+  const parts = [`rounds;desc="${stats.rounds}"`];
+  if (stats.peekMs > 0 || stats.fastPath === "peek") parts.push(`peek;dur=${stats.peekMs}`);
+  if (stats.prepareMs > 0) parts.push(`prepare;dur=${stats.prepareMs}`);
+  if (stats.acceptMs > 0) parts.push(`accept;dur=${stats.acceptMs}`);
+  if (stats.conflicts > 0) parts.push(`conflicts;desc="${stats.conflicts}"`);
+  if (stats.fastPath === "piggyback") parts.push(`piggyback`);
+  return parts.join(", ");
+}
+
+/**
+ * The two ways a request can end without an answer. 503: definitely not applied, safe to retry. 504: maybe
+ * applied; a client must read before retrying a change that is not idempotent.
+ */
+export function failure(outcome: Outcome & { kind: "unavailable" | "unknown" }): ApiError {
+  const timing = { "server-timing": serverTiming(outcome.stats) };
+  if (outcome.kind === "unavailable") {
+    return new ApiError(503, "unavailable", `no majority of acceptors could be reached (${outcome.reason}); nothing was changed`, {}, {
+      "retry-after": String(RETRY_AFTER_SECONDS),
+      ...timing,
+    });
+  }
+  return new ApiError(504, "outcome_unknown", `the change may or may not have been applied (${outcome.reason}); read the key before retrying`, {}, timing);
+}

@@ -1,0 +1,30 @@
+/**
+ * Where a key lives: which acceptor objects hold it. Keys are spread over a fixed number of shards, and every shard
+ * has its own N acceptor objects, each holding many keys as rows of one SQLite table. A fixed set of objects has no
+ * per-key object limit (local workerd keeps about 2,500 SQLite objects live) and lets one call carry several keys.
+ *
+ * The mapping must never change for existing keys: a different shard count would send keys to acceptors that never
+ * saw them, which is a membership change. Hence a constant, pinned by a test, and checked by every acceptor.
+ */
+export const SHARD_COUNT = 16;
+
+const encoder = new TextEncoder();
+
+/** FNV-1a over the key's UTF-8 bytes: stable across runtimes and releases. */
+export function shardOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(key)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % SHARD_COUNT;
+}
+
+export function acceptorObjectName(shard: number, index: number): string {
+  return `shard-${shard}/acceptor-${index}`;
+}
+
+/** What an acceptor object remembers of the layout it was created for, to refuse a proposer with another one. */
+export function layoutOf(acceptors: number): string {
+  return `ballot-v1 acceptors=${acceptors} shards=${SHARD_COUNT}`;
+}

@@ -1,0 +1,15 @@
+import type { Clock, Random, Timer } from "../core/ports.js";
+
+/** The real clock of a Worker. Workers advance Date.now() only across I/O, which is all a proposer needs. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  timer(ms: number): Timer {
+    let handle: ReturnType<typeof setTimeout> | undefined;
+    const fired = new Promise<void>((resolve) => {
+      handle = setTimeout(resolve, ms);
+    });
+    return { fired, cancel: () => clearTimeout(handle) };
+  },
+};
+
+export const systemRandom: Random = { next: () => Math.random() };

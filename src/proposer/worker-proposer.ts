@@ -1,0 +1,18 @@
+import type { BallotConfig } from "../config.js";
+import { Proposer } from "../core/proposer.js";
+import type { Transport } from "../core/ports.js";
+import type { Env } from "../env.js";
+import { DurableObjectTransport } from "./durable-object-transport.js";
+import { systemClock, systemRandom } from "./runtime.js";
+
+/**
+ * A proposer wired to the real acceptors. `wrapTransport` lets tests put faults on the real call path.
+ */
+export function createWorkerProposer(
+  env: Env,
+  config: BallotConfig,
+  wrapTransport: (transport: Transport) => Transport = (t) => t,
+): Proposer {
+  const transport = new DurableObjectTransport(env.ACCEPTOR, config.proposer.acceptors, config.locationHints);
+  return new Proposer(crypto.randomUUID(), config.proposer, wrapTransport(transport), systemClock, systemRandom);
+}

@@ -1,0 +1,34 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Two projects: the sans-I/O core, the checker and the simulator run in plain Node; the Worker and its acceptor
+// Durable Objects run inside workerd.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/core/**/*.test.ts", "test/lin/**/*.test.ts", "test/sim/**/*.test.ts", "test/client/**/*.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // Short timeouts so failure tests finish quickly.
+              bindings: { BALLOT_ROUND_TIMEOUT_MS: "250", BALLOT_DEADLINE_MS: "1500" },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+        },
+      },
+    ],
+  },
+});
