@@ -2,6 +2,8 @@ import { DEFAULT_PROPOSER_CONFIG, type ProposerConfig } from "./core/proposer.js
 import type { Env } from "./env.js";
 
 export interface BallotConfig {
+  /** Name of this set of acceptors in the namespace. */
+  readonly cluster: string;
   readonly proposer: ProposerConfig;
   /** Location hint per acceptor index; undefined leaves placement to Cloudflare. */
   readonly locationHints: readonly (DurableObjectLocationHint | undefined)[];
@@ -24,7 +26,12 @@ export function loadConfig(env: Env): BallotConfig {
     if (!LOCATION_HINTS.includes(hint)) throw new ConfigError(`unknown location hint "${hint}" in BALLOT_LOCATION_HINTS`);
     return hint as DurableObjectLocationHint;
   });
+  const cluster = env.BALLOT_CLUSTER?.trim() || "main";
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(cluster)) {
+    throw new ConfigError("BALLOT_CLUSTER must be 1 to 63 lowercase letters, digits or dashes");
+  }
   return {
+    cluster,
     proposer: {
       ...DEFAULT_PROPOSER_CONFIG,
       acceptors,

@@ -3,6 +3,7 @@ import type { Acceptor } from "./acceptor/acceptor-object.js";
 /** Bindings and vars of the Worker (see wrangler.toml). Vars arrive as strings and are checked in config.ts. */
 export interface Env {
   ACCEPTOR: DurableObjectNamespace<Acceptor>;
+  BALLOT_CLUSTER?: string;
   BALLOT_ACCEPTORS?: string;
   BALLOT_LOCATION_HINTS?: string;
   BALLOT_ROUND_TIMEOUT_MS?: string;

@@ -46,10 +46,12 @@ function onPrepare(store: SlotStore, slot: Slot, { key, ballot }: Prepare): Acce
 
 function onAccept(store: SlotStore, slot: Slot, { key, ballot, state, promiseNext }: Accept): AcceptorReply {
   const vsAccepted = compareBallots(ballot, slot.accepted);
-  if (compareBallots(ballot, slot.promised) < 0 || vsAccepted < 0) return rejected(slot);
-  // A proposer sends one accept per ballot: an equal ballot is a repeat, confirmed again without change. Storing a
+  if (vsAccepted < 0) return rejected(slot);
+  // A proposer sends one accept per ballot: an equal ballot is a repeat, confirmed again without change (before the
+  // promise check: the first delivery may have raised the promise to its piggybacked next ballot). Storing a
   // different state at a ballot at or below the accepted one is the classic bug that lets two changes both win.
   if (vsAccepted === 0) return { type: "accepted" };
+  if (compareBallots(ballot, slot.promised) < 0) return rejected(slot);
   const promised = promiseNext !== undefined && compareBallots(promiseNext, ballot) > 0 ? promiseNext : null;
   store.write(key, { promised, accepted: ballot, state });
   return { type: "accepted" };

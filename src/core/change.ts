@@ -81,7 +81,8 @@ export const remove = (expected?: number): Change => ({
 export const COUNTER_CONTENT_TYPE = "text/plain; charset=utf-8";
 const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+// ignoreBOM keeps a byte-order mark in the text, so the canonical-integer check refuses it.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Reads a register as a counter: absent is 0; anything but a canonical decimal safe integer is undefined. */
 export function counterValue(current: Register): number | undefined {

@@ -1,6 +1,7 @@
 import { BallotIssuer, compareBallots, sameBallot, type Ballot } from "./ballot.js";
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { read, type Change, type Refusal } from "./change.js";
+import { compose, type Composition } from "./compose.js";
 import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import { majority, runRound } from "./quorum.js";
@@ -21,6 +22,10 @@ export interface ProposerConfig {
   readonly piggyback: boolean;
   /** How many keys' piggybacked promises one proposer remembers. */
   readonly promiseCacheSize: number;
+  /** At most this many waiting changes of one key are composed into one round. */
+  readonly maxBatch: number;
+  /** How often a change waiting behind a round of its key checks whether it was answered or may lead. */
+  readonly pollMs: number;
 }
 
 export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = {
@@ -31,6 +36,8 @@ export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = {
   peekReads: true,
   piggyback: true,
   promiseCacheSize: 10_000,
+  maxBatch: 256,
+  pollMs: 1,
 };
 
 /** What a proposer observed doing one request; reported in Server-Timing and logs. */
@@ -68,6 +75,8 @@ export class Proposer {
   private readonly quorum: number;
   private readonly promises: PromiseCache;
   private requests = 0;
+  /** Changes waiting per key; a key is present while it has a round in flight or changes waiting. */
+  private readonly queues = new Map<string, KeyQueue>();
 
   constructor(
     readonly id: string,
@@ -105,17 +114,81 @@ export class Proposer {
     return this.change(key, read(), stats);
   }
 
+  /**
+   * Applies a change to a key. Changes of one key are queued at this proposer: while a round for the key is in
+   * flight, newcomers wait and then go together in the next round (coalescing), so one proposer never competes with
+   * itself and contention turns into batching.
+   *
+   * A batch is run by one of its own callers (the leader), never by a background task, and waiting callers poll on
+   * timers of their own instead of awaiting a promise another caller resolves: in a Worker, a request may only
+   * touch I/O, timers and promise fulfillers of its own context. Polling also bounds a waiter's wait when the
+   * leader's request is cancelled.
+   */
   async change(key: string, change: Change, stats: RoundStats = newStats()): Promise<Outcome> {
+    let queue = this.queues.get(key);
+    if (queue === undefined) {
+      queue = { waiting: [], batch: null };
+      this.queues.set(key, queue);
+    }
+    const me: Waiting = { change, stats, deadline: this.clock.now() + this.config.deadlineMs };
+    queue.waiting.push(me);
+    for (;;) {
+      if (me.outcome !== undefined) return me.outcome;
+      const batch = queue.batch;
+      if (batch === null || this.clock.now() > batch.expires) {
+        await this.lead(key, queue);
+        continue;
+      }
+      if (this.clock.now() > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
+      await this.clock.timer(this.config.pollMs).fired;
+    }
+  }
+
+  /** Runs the next batch of a key's waiting changes and answers its members. */
+  private async lead(key: string, queue: KeyQueue): Promise<void> {
+    const members = queue.waiting.splice(0, this.config.maxBatch);
+    const deadline = Math.min(...members.map((w) => w.deadline));
+    const batch: Batch = { acceptSent: false, expires: deadline + this.config.roundTimeoutMs };
+    queue.batch = batch;
+    for (const m of members) m.batch = batch;
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.runRounds(key, members.map((w) => w.change), deadline, batch);
+    } catch (error) {
+      // A bug must not wedge the key. Whether an accept left is known from the batch.
+      const stats = newStats();
+      const reason = `internal error: ${String(error)}`;
+      outcomes = members.map(() => (batch.acceptSent ? { kind: "unknown", reason, stats } : { kind: "unavailable", reason, stats }));
+    }
+    members.forEach((m, i) => {
+      const outcome = outcomes[i] as Outcome;
+      m.outcome = { ...outcome, stats: addStats(m.stats, outcome.stats) };
+    });
+    if (queue.batch === batch) queue.batch = null;
+    if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+  }
+
+  /** A waiter past its deadline whose batch never finished (its leader's request was cancelled). */
+  private abandon(queue: KeyQueue, me: Waiting): Outcome {
+    const reason = "gave up waiting for the key's round";
+    const index = queue.waiting.indexOf(me);
+    if (index >= 0) queue.waiting.splice(index, 1);
+    return me.batch?.acceptSent === true
+      ? { kind: "unknown", reason, stats: me.stats }
+      : { kind: "unavailable", reason, stats: me.stats };
+  }
+
+  /** Runs prepare and accept rounds, retrying within the deadline, until the composed changes are settled. */
+  private async runRounds(key: string, changes: readonly Change[], deadline: number, batch: Batch): Promise<Outcome[]> {
+    const stats = newStats();
     const origin = `${this.id}:${++this.requests}`;
-    const deadline = this.clock.now() + this.config.deadlineMs;
     // Lowest version among the states this request has proposed; Infinity while it has proposed none.
     let lowestCandidate = Infinity;
     // The state each of our candidates was computed from, by the candidate's version.
     const bases = new Map<number, Register>();
-    const giveUp = (reason: string): Outcome =>
-      lowestCandidate === Infinity
-        ? { kind: "unavailable", reason, stats }
-        : { kind: "unknown", reason, stats };
+    const all = (outcome: Outcome): Outcome[] => changes.map(() => outcome);
+    const giveUp = (reason: string): Outcome[] =>
+      all(lowestCandidate === Infinity ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
 
     for (;;) {
       if (stats.attempts > 0) {
@@ -124,6 +197,8 @@ export class Proposer {
         await this.clock.timer(Math.min(remaining, backoffDelay(stats.attempts, this.config.backoff, this.random)))
           .fired;
         if (this.clock.now() >= deadline) return giveUp("deadline exceeded");
+      } else if (this.clock.now() >= deadline) {
+        return giveUp("waited past the deadline behind earlier changes of the key");
       }
       stats.attempts++;
 
@@ -157,23 +232,24 @@ export class Proposer {
         current = highestAccepted(tally.granted.map((g) => g.reply));
       }
 
-      // Recovery: an earlier accept of ours may or may not have been chosen.
-      let decision = change.apply(current, origin);
-      let previous = current;
-      if (lowestCandidate !== Infinity) {
-        if (current !== null && current.origin === origin) {
-          // Ours made it: write it back so it is chosen, and report it.
-          decision = { kind: "apply", next: current };
-          previous = bases.get(current.version) ?? null;
-        } else if (versionOf(current) > lowestCandidate) {
-          return { kind: "unknown", reason: "a newer state may or may not include this change", stats };
-        }
+      let composition: Composition;
+      if (lowestCandidate === Infinity) {
+        composition = compose(changes, current, origin);
+      } else if (current !== null && current.origin === origin) {
+        // Recovery, and ours made it: write it back so it is chosen, and answer from the base it was made from.
+        composition = { next: current, steps: compose(changes, bases.get(current.version) ?? null, origin).steps };
+      } else if (versionOf(current) <= lowestCandidate) {
+        // Recovery, and ours is neither in this state's past nor can it be chosen once we accept over it: redo.
+        composition = compose(changes, current, origin);
+      } else {
+        return all({ kind: "unknown", reason: "a newer state may or may not include this change", stats });
       }
 
-      const next = decision.kind === "apply" ? decision.next : current;
+      const next = composition.next;
       if (next !== current) {
         lowestCandidate = Math.min(lowestCandidate, versionOf(next));
         bases.set(versionOf(next), current);
+        batch.acceptSent = true;
       }
       const promiseNext = this.config.piggyback ? this.ballots.next() : undefined;
       const started = this.clock.now();
@@ -190,15 +266,50 @@ export class Proposer {
       if (tally.granted.length >= this.quorum) {
         // Only a majority that took the piggybacked promise makes skipping the next prepare safe.
         if (promiseNext !== undefined) this.promises.put(key, { ballot: promiseNext, state: next });
-        return decision.kind === "apply"
-          ? { kind: "applied", state: next, previous, stats }
-          : { kind: "refused", refusal: decision.refusal, stats };
+        return composition.steps.map((step) =>
+          step.kind === "applied"
+            ? { kind: "applied", state: step.state, previous: step.previous, stats }
+            : { kind: "refused", refusal: step.refusal, stats },
+        );
       }
       this.promises.drop(key);
       this.ballots.observe(tally.highestSeen);
       if (tally.rejected.length > 0) stats.conflicts++;
     }
   }
+}
+
+interface KeyQueue {
+  readonly waiting: Waiting[];
+  /** The batch in flight, if any; a batch past `expires` lost its leader (its request was cancelled). */
+  batch: Batch | null;
+}
+
+interface Batch {
+  /** An accept carrying a change of this batch was sent: from now on only "unknown" may replace an answer. */
+  acceptSent: boolean;
+  readonly expires: number;
+}
+
+/** One caller waiting for its change; `outcome` is set by the leader of its batch. */
+interface Waiting {
+  readonly change: Change;
+  readonly stats: RoundStats;
+  readonly deadline: number;
+  outcome?: Outcome;
+  batch?: Batch;
+}
+
+function addStats(a: RoundStats, b: RoundStats): RoundStats {
+  return {
+    rounds: a.rounds + b.rounds,
+    attempts: a.attempts + b.attempts,
+    conflicts: a.conflicts + b.conflicts,
+    peekMs: a.peekMs + b.peekMs,
+    prepareMs: a.prepareMs + b.prepareMs,
+    acceptMs: a.acceptMs + b.acceptMs,
+    fastPath: b.fastPath ?? a.fastPath,
+  };
 }
 
 function newStats(): RoundStats {

@@ -9,6 +9,7 @@ export class DurableObjectTransport implements Transport {
 
   constructor(
     private readonly namespace: DurableObjectNamespace<Acceptor>,
+    private readonly cluster: string,
     acceptors: number,
     private readonly locationHints: readonly (DurableObjectLocationHint | undefined)[],
   ) {
@@ -23,7 +24,7 @@ export class DurableObjectTransport implements Transport {
   }
 
   stub(shard: number, index: number): DurableObjectStub<Acceptor> {
-    const id = this.namespace.idFromName(acceptorObjectName(shard, index));
+    const id = this.namespace.idFromName(acceptorObjectName(this.cluster, shard, index));
     const locationHint = this.locationHints[index];
     return locationHint === undefined ? this.namespace.get(id) : this.namespace.get(id, { locationHint });
   }

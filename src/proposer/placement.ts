@@ -20,8 +20,12 @@ export function shardOf(key: string): number {
   return hash % SHARD_COUNT;
 }
 
-export function acceptorObjectName(shard: number, index: number): string {
-  return `shard-${shard}/acceptor-${index}`;
+/**
+ * The object name of acceptor `index` of a shard. `cluster` names an independent set of acceptors in the same
+ * namespace (staging next to production, or a test's own cluster); moving to another cluster starts from empty.
+ */
+export function acceptorObjectName(cluster: string, shard: number, index: number): string {
+  return `${cluster}/shard-${shard}/acceptor-${index}`;
 }
 
 /** What an acceptor object remembers of the layout it was created for, to refuse a proposer with another one. */

@@ -13,6 +13,6 @@ export function createWorkerProposer(
   config: BallotConfig,
   wrapTransport: (transport: Transport) => Transport = (t) => t,
 ): Proposer {
-  const transport = new DurableObjectTransport(env.ACCEPTOR, config.proposer.acceptors, config.locationHints);
+  const transport = new DurableObjectTransport(env.ACCEPTOR, config.cluster, config.proposer.acceptors, config.locationHints);
   return new Proposer(crypto.randomUUID(), config.proposer, wrapTransport(transport), systemClock, systemRandom);
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { checkHistory, describeEvent, type CheckResult } from "./checker.js";
-import { NEVER_WRITTEN, simulate } from "./gen.js";
+import { bruteForceLinearizable } from "./brute.js";
+import { NEVER_WRITTEN, randomOp, simulate } from "./gen.js";
 import { HistoryRecorder, type Event, type Op, type Result } from "./history.js";
+import { initialState, step } from "./model.js";
 import { rng } from "./rng.js";
 
 // Terse builders: ev(client, op, call, ret, result); ret/result null = unknown.
@@ -25,12 +27,19 @@ const found = (value: string, version: number): Result => ({ found: true, value,
 const absent: Result = { found: false };
 const incOk = (value: number, version: number): Result => ({ ok: true, value, version });
 
+/** Expects the full checker, and the search alone, to accept. */
 function expectOk(events: Event[]): void {
-  const verdict = checkHistory(events);
-  if (verdict.ok !== true) throw new Error(`expected linearizable, got:\n${"reason" in verdict ? verdict.reason : ""}`);
+  for (const precheck of [true, false]) {
+    const verdict = checkHistory(events, { precheck });
+    if (verdict.ok !== true) throw new Error(`expected linearizable, got:\n${"reason" in verdict ? verdict.reason : ""}`);
+  }
 }
 
+/** Expects a violation from the full checker, and from the search alone (without the pre-check). */
 function expectViolation(events: Event[], key = "k"): Extract<CheckResult, { ok: false }> {
+  const searchOnly = checkHistory(events, { precheck: false });
+  expect(searchOnly.ok).toBe(false);
+  expect(searchOnly.ok === false && searchOnly.key).toBe(key);
   const verdict = checkHistory(events);
   expect(verdict.ok).toBe(false);
   if (verdict.ok !== false) throw new Error("unreachable");
@@ -172,6 +181,18 @@ describe("non-linearizable histories", () => {
     ]);
   });
 
+  it("rejects an unknown op that would have to take effect twice", () => {
+    // Passes the pre-check and the relaxed search (which may reuse the increment); only the exact search refutes it.
+    const r = expectViolation([
+      ev(1, write("0"), 0, 1, ok(1)),
+      ev(2, inc(1), 2, null, null),
+      ev(3, write("z"), 2, null, null),
+      ev(1, read, 3, 4, found("1", 2)),
+      ev(1, read, 5, 6, found("2", 3)),
+    ]);
+    expect(r.reason).toContain("no order fits more than 2 of its 3 completed ops (5 events).");
+  });
+
   it("rejects duplicated increment results", () => {
     expectViolation([ev(1, inc(1), 0, 5, incOk(1, 1)), ev(2, inc(1), 1, 4, incOk(1, 1))]);
     expectViolation([ev(1, inc(1), 0, 5, incOk(1, 1)), ev(2, inc(1), 1, 4, incOk(1, 2))]);
@@ -194,19 +215,57 @@ describe("non-linearizable histories", () => {
     expectViolation([ev(1, inc(1), 0, 1, ok(1))]);
   });
 
-  it("explains the failure with the deepest partial linearization", () => {
-    const stale = ev(3, read, 6, 7, found("a", 1));
+  it("says when even the relaxed search fails", () => {
+    const r = expectViolation([ev(1, write("a"), 0, null, null), ev(2, read, 1, 2, found("a", 1)), ev(2, read, 3, 4, absent)]);
+    expect(r.reason).toContain("even letting unknown ops take effect more than once");
+  });
+
+  it("explains a search failure with the deepest partial linearization", () => {
+    // No version contradicts real time here; only the search sees that nothing deletes "a".
+    const absentAgain = ev(3, read, 6, 7, absent);
     const r = expectViolation([
-      ev(1, write("a"), 0, 1, ok(1)),
-      ev(2, write("b"), 2, 3, ok(2)),
-      ev(1, read, 4, 5, found("b", 2)),
-      stale,
+      ev(1, write("a"), 0, 10, ok(1)),
+      ev(2, read, 2, 3, absent),
+      ev(2, read, 4, 5, found("a", 1)),
+      absentAgain,
     ]);
-    expect(r.reason).toContain("at most 3 of 4 completed ops");
-    expect(r.reason).toContain('state v2 "b"');
-    expect(r.reason).toContain(describeEvent(stale));
-    expect(r.reason).toContain('model here: found "b" v2');
-    expect(r.events).toContain(stale);
+    expect(r.reason).toContain("no order fits more than 3 of its 4 completed ops");
+    expect(r.reason).toContain('state v1 "a"');
+    expect(r.reason).toContain(`#3 ${describeEvent(absentAgain)}   <- model here: found "a" v1`);
+    expect(r.events).toContain(absentAgain);
+  });
+});
+
+describe("pre-check (necessary conditions, explained)", () => {
+  it("an op whose result no state could produce", () => {
+    const r = expectViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, cas(1, "b"), 2, 3, refused(1))]);
+    expect(r.reason).toMatch(/#1 .*cas\(expect=1, "b"\) -> refused: current v1 .* is impossible in any state/);
+  });
+
+  it("two applied ops producing the same version", () => {
+    const r = expectViolation([ev(1, cas(0, "b"), 0, 10, refused(null)), ev(1, write("a"), 0, 10, ok(1)), ev(2, write("b"), 0, 10, ok(1))]);
+    expect(r.reason).toContain("both produced v1");
+    expect(r.events.map((e) => e.client)).toEqual([1, 2]);
+  });
+
+  it("two observations of one version that disagree", () => {
+    const r = expectViolation([ev(1, write("a"), 0, 10, ok(1)), ev(2, read, 0, 10, found("b", 1))]);
+    expect(r.reason).toMatch(/says v1 is "a", but .* says it is "b"/);
+  });
+
+  it("a version older than one already reached before the call", () => {
+    const r = expectViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, write("b"), 2, 3, ok(2)), ev(2, read, 4, 5, found("a", 1))]);
+    expect(r.reason).toMatch(/#2 .* took effect at v1, but #1 .* had reached v2 before #2 was called/);
+  });
+
+  it("a version that not enough ops could have produced", () => {
+    const r = expectViolation([ev(1, write("a"), 0, 1, ok(1)), ev(2, write("b"), 0, 5, null), ev(1, read, 6, 7, found("c", 3))]);
+    expect(r.reason).toContain("reports v3, but only 2 ops that could change the register were called before it returned");
+  });
+
+  it("a value that nothing stored", () => {
+    const r = expectViolation([ev(1, write("a"), 0, null, null), ev(2, read, 1, 2, found("b", 1))]);
+    expect(r.reason).toContain("returns a value that no op called before it returned could have stored");
   });
 });
 
@@ -311,10 +370,62 @@ describe("randomized self-test", () => {
       const completed = events.filter((e) => e.result !== null);
       const victim = r.pick(completed);
       const bad = events.map((e) => (e === victim ? { ...e, result: corrupt(e, events.length + 1) } : e));
-      const broken = checkHistory(bad);
-      expect(broken.ok, `seed ${seed}: corrupted ${describeEvent(victim)}`).toBe(false);
-      expect(broken.ok === false && broken.key).toBe(victim.key);
+      for (const precheck of [true, false]) {
+        const broken = checkHistory(bad, { precheck });
+        expect(broken.ok, `seed ${seed} (precheck ${precheck}): corrupted ${describeEvent(victim)}`).toBe(false);
+        expect(broken.ok === false && broken.key).toBe(victim.key);
+      }
     }
+  });
+});
+
+describe("cross-check against exhaustive search", () => {
+  // Tiny histories with random intervals whose results come from running the
+  // model in a random order (so often not linearizable), then partly perturbed.
+  function tinyHistory(seed: number): Event[] {
+    const r = rng(seed);
+    let unique = 0;
+    const events = Array.from({ length: 2 + r.int(6) }, (_, i): Event => {
+      const call = r.int(10);
+      const op = randomOp(r, { version: r.int(4), value: "a" }, () => `w${unique++}`);
+      return ev(i, op, call, call + r.int(6), null);
+    });
+    const order = [...events];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    let state = initialState;
+    for (const e of order) {
+      const out = step(state, e.op);
+      state = out.state;
+      e.result = out.result;
+    }
+    for (const e of events) {
+      const roll = r.int(100);
+      if (roll < 15) [e.result, e.ret] = [null, r.chance(0.5) ? e.ret : null];
+      else if (roll < 30 && e.result !== null && "version" in e.result) e.result = { ...e.result, version: e.result.version + r.pick([-1, 1]) };
+    }
+    return events;
+  }
+
+  it("gives the same verdict as brute force on 3,000 tiny histories", () => {
+    let violations = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const events = tinyHistory(seed);
+      const expected = bruteForceLinearizable(events);
+      for (const precheck of [true, false]) {
+        const verdict = checkHistory(events, { precheck });
+        if (verdict.ok !== expected) {
+          const history = events.map(describeEvent).join("\n");
+          throw new Error(`seed ${seed}: brute force says ${expected}, checker (precheck ${precheck}) ${JSON.stringify(verdict)}\n${history}`);
+        }
+      }
+      if (!expected) violations++;
+    }
+    // Both verdicts must be well represented for the cross-check to mean anything.
+    expect(violations).toBeGreaterThan(500);
+    expect(violations).toBeLessThan(2500);
   });
 });
 
@@ -323,6 +434,15 @@ describe("performance sanity", () => {
     const events = simulate({ seed: 42, ops: 2000, clients: 8, unknownRate: 0.05 });
     expect(events.filter((e) => e.result === null).length).toBeGreaterThan(50);
     expect(checkHistory(events)).toEqual({ ok: true });
+  });
+
+  it("finds a late violation in 2,000 ops with the search alone", () => {
+    const events = simulate({ seed: 44, ops: 2000, clients: 8, unknownRate: 0.05 });
+    const victim = [...events].reverse().find((e) => e.result !== null && "found" in e.result && e.result.found)!;
+    const bad = events.map((e) => (e === victim ? { ...e, result: { ...victim.result!, value: NEVER_WRITTEN } } : e));
+    const verdict = checkHistory(bad, { precheck: false });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.ok === false && verdict.events).toContain(bad[events.indexOf(victim)]);
   });
 
   it("checks 3 keys x 2,000 ops with many lost replies", () => {

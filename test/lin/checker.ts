@@ -1,17 +1,37 @@
-// Linearizability checker for the versioned register: Wing & Gong's search with
-// Lowe's memoisation, as in Porcupine / Knossos, checked key by key
-// (linearizability is compositional).
+// Linearizability checker for the versioned register, key by key (linearizability
+// is compositional). Per key, in order:
+// 1. cheap necessary conditions with crisp explanations (precheck.ts);
+// 2. a relaxed search in which unknown ops may take effect more than once: a
+//    failure there is a definite violation, and it is found fast because which
+//    unknown ops were used drops out of the memo key;
+// 3. the exact search.
+// Both searches are Wing & Gong's with Lowe's memoisation, as in Porcupine /
+// Knossos, plus sound reductions that the versioned model allows:
+// - prune as soon as the version passes one that a pending op must still observe;
+// - try observed (completed) ops before unknown ones at each node;
+// - memoise up to equivalence: unknown ops with the same effect, and values no
+//   read ever returned, are interchangeable (equivalence.ts, memo.ts).
 import type { Event, Op, Result } from "./history.js";
-import { ExactSet, HashedSet, type LinearizedSet } from "./memo.js";
+import { END, EntryList, isReturn, opOf } from "./entry-list.js";
+import { equivalence } from "./equivalence.js";
+import { ExactSet, HashedSet, type LinearizedSet, type OpClasses } from "./memo.js";
 import { MinTree } from "./min-tree.js";
-import { initialState, sameResult, sameState, stateKey, step, type State } from "./model.js";
+import { initialState, sameResult, sameState, step, type State } from "./model.js";
 import { describeEvent, formatResult, formatState } from "./format.js";
+import { precheck } from "./precheck.js";
+import { versionBefore } from "./versions.js";
 
 export { describeEvent } from "./format.js";
 
 export interface CheckOptions {
-  /** Model steps allowed per key before giving up with `ok: 'unknown'`. Default 2,000,000. */
+  /**
+   * Model steps each search of a key may take before the verdict is `ok: 'unknown'`
+   * (default 2,000,000, roughly half a second). A key is searched at most twice,
+   * plus a re-run to confirm a failure.
+   */
   maxSteps?: number;
+  /** Run the cheap necessary-condition checks first (default true); false tests the search alone. */
+  precheck?: boolean;
 }
 
 export type CheckResult =
@@ -29,7 +49,6 @@ const DEFAULT_MAX_STEPS = 2_000_000;
 export function checkHistory(events: readonly Event[], opts: CheckOptions = {}): CheckResult {
   const byKey = new Map<string, Event[]>();
   for (const e of events) {
-    validate(e);
     let list = byKey.get(e.key);
     if (list === undefined) byKey.set(e.key, (list = []));
     list.push(e);
@@ -43,13 +62,29 @@ export function checkHistory(events: readonly Event[], opts: CheckOptions = {}):
   return undecided ?? { ok: true };
 }
 
-/** Checks the events of a single key (all assumed to be on `key`). */
+/** Checks the events of a single key (all assumed to be on `key`). Throws on malformed events. */
 export function checkKey(key: string, events: readonly Event[], opts: CheckOptions = {}): CheckResult {
+  events.forEach(validate);
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
-  const fast = search(key, events, maxSteps, (n) => new HashedSet(n));
+  const early = opts.precheck === false ? null : precheck(events);
+  if (early !== null) {
+    return { ok: false, key, reason: `key ${JSON.stringify(key)} is not linearizable: ${early.reason}`, events: early.events };
+  }
+  // A relaxed search, where unknown ops may take effect more than once, is cheap
+  // to refute (the pool of unknown ops drops out of the memo key), and refuting
+  // it refutes the real history too. Skipped when there is nothing to relax.
+  if (events.some((e) => e.result === null && e.op.kind !== "read")) {
+    const relaxed = confirmed(key, events, maxSteps, true);
+    if (relaxed.ok === false) return relaxed;
+  }
+  return confirmed(key, events, maxSteps, false);
+}
+
+/** Searches with hashed memo keys; confirms a failure with exact keys, so a hash collision can never cause a false alarm. */
+function confirmed(key: string, events: readonly Event[], maxSteps: number, relaxed: boolean): CheckResult {
+  const fast = search(key, events, { maxSteps, relaxed, memo: (c) => new HashedSet(c) });
   if (fast.ok !== false) return fast;
-  // Confirm with exact memo keys, so a hash collision can never cause a false alarm.
-  return search(key, events, maxSteps, (n) => new ExactSet(n));
+  return search(key, events, { maxSteps, relaxed, memo: (c) => new ExactSet(c) });
 }
 
 function validate(e: Event): void {
@@ -73,72 +108,64 @@ interface Pending {
 interface Snapshot {
   readonly state: State;
   readonly tail: readonly Pending[]; // last few ops of the partial linearization
-  readonly candidates: readonly Pending[]; // ops that could come next
+  readonly candidates: readonly Candidate[]; // ops that could come next
   readonly blocker: Pending; // completed op whose return ends the window
+}
+
+interface Candidate {
+  readonly op: Pending;
+  /** Another pending op that must observe the lowest version (what pruning protects). */
+  readonly oldest: Pending | null;
 }
 
 const TAIL = 5;
 const MAX_SNAPSHOTS = 4;
 
+interface SearchOptions {
+  maxSteps: number;
+  /** Let unknown ops take effect any number of times (at most as many effects as there are unknown ops). */
+  relaxed: boolean;
+  memo: (classes: OpClasses) => LinearizedSet;
+}
+
 function search(
   key: string,
   events: readonly Event[],
-  maxSteps: number,
-  newSet: (n: number) => LinearizedSet,
+  { maxSteps, relaxed, memo }: SearchOptions,
 ): CheckResult {
   // Unknown reads can neither change state nor be contradicted: drop them.
   const ops: Pending[] = [];
   events.forEach((event, index) => {
     if (event.result === null && event.op.kind === "read") return;
-    ops.push({ event, index, op: event.op, result: event.result, needs: versionNeeded(event.result) });
+    ops.push({ event, index, op: event.op, result: event.result, needs: event.result === null ? Infinity : versionBefore(event.result) });
   });
-  const n = ops.length;
   const completedTotal = ops.filter((p) => p.result !== null).length;
 
-  // Doubly linked list of call (2i) and return (2i+1) entries in time order;
-  // unknown ops have no return entry (they may take effect arbitrarily late).
-  // On equal timestamps calls sort first: touching ops count as concurrent,
-  // which can only accept more histories, never reject a linearizable one.
-  const entries: number[] = [];
-  ops.forEach((p, i) => {
-    entries.push(2 * i);
-    if (p.result !== null) entries.push(2 * i + 1);
-  });
-  const time = (e: number) => (e & 1 ? ops[e >> 1]!.event.ret! : ops[e >> 1]!.event.call);
-  entries.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
-  const HEAD = 2 * n;
-  const next = new Int32Array(2 * n + 1).fill(-1);
-  const prev = new Int32Array(2 * n + 1).fill(-1);
-  let last = HEAD;
-  for (const e of entries) {
-    next[last] = e;
-    prev[e] = last;
-    last = e;
-  }
-  const unlink = (e: number) => {
-    next[prev[e]!] = next[e]!;
-    if (next[e] !== -1) prev[next[e]!] = prev[e]!;
-  };
-  const relink = (e: number) => {
-    next[prev[e]!] = e;
-    if (next[e] !== -1) prev[next[e]!] = e;
-  };
-  // Dancing links: undo in reverse order of removal.
-  const lift = (i: number) => {
-    unlink(2 * i);
-    if (ops[i]!.result !== null) unlink(2 * i + 1);
-  };
-  const unlift = (i: number) => {
-    if (ops[i]!.result !== null) relink(2 * i + 1);
-    relink(2 * i);
-  };
+  const list = new EntryList(
+    ops.map((p) => p.event.call),
+    ops.map((p) => (p.result === null ? null : p.event.ret)),
+  );
 
   // Versions only grow, so once the state is past the version some pending
   // completed op must observe, this branch is dead: prune it immediately.
   const needs = new MinTree(ops.map((p) => p.needs));
-  const linearized = newSet(n);
+  // Memoise on (linearized ops, state) up to observational equivalence.
+  const eq = equivalence(events);
+  const classIds = new Map<string, number>();
+  const classes = ops.map((p) => {
+    if (p.result !== null) return -1;
+    const k = eq.opKey(p.op);
+    let id = classIds.get(k);
+    if (id === undefined) classIds.set(k, (id = classIds.size));
+    return id;
+  });
+  const linearized = memo(classes);
+  // Relaxed: unknown ops are never used up, so they stay in the list and out of the memo key.
+  const reusable = (i: number) => relaxed && ops[i]!.result === null;
+  const unknownTotal = ops.length - completedTotal;
+  let unknownUsed = 0;
   const seen = new Set<string>();
-  const stack: { op: number; before: State }[] = [];
+  const stack: { op: number; before: State; pass: number }[] = [];
   let state = initialState;
   let remaining = completedTotal;
   let steps = 0;
@@ -153,81 +180,96 @@ function search(
       snapshots.length = 0;
     }
     if (snapshots.length >= MAX_SNAPSHOTS || snapshots.some((s) => sameState(s.state, state))) return;
-    const candidates: Pending[] = [];
-    let e = next[HEAD]!;
-    for (; e !== -1 && !(e & 1); e = next[e]!) candidates.push(ops[e >> 1]!);
-    if (e === -1) return; // nothing left to block on (cannot happen while remaining > 0)
+    const candidates: Candidate[] = [];
+    let e = list.first();
+    for (; e !== END && !isReturn(e); e = list.next(e)) {
+      const i = opOf(e);
+      const op = ops[i]!;
+      if (op.result !== null) needs.set(i, Infinity);
+      const oldest = needs.argmin();
+      if (op.result !== null) needs.set(i, op.needs);
+      candidates.push({ op, oldest: oldest < 0 ? null : ops[oldest]! });
+    }
+    if (e === END) return; // nothing left to block on (cannot happen while remaining > 0)
     const tail = stack.slice(-TAIL).map((s) => ops[s.op]!);
-    snapshots.push({ state, tail, candidates, blocker: ops[e >> 1]! });
+    snapshots.push({ state, tail, candidates, blocker: ops[opOf(e)]! });
   };
   record();
 
-  let entry = next[HEAD]!;
+  // Each node tries the completed candidates first (pass 0), then the unknown
+  // ones (pass 1): effects nobody observed are only explored when needed.
+  let entry = list.first();
+  let pass = 0;
   while (remaining > 0) {
-    if (entry === -1) throw new Error("checker invariant broken: ran off the entry list");
-    const i = entry >> 1;
-    const p = ops[i]!;
-    if (!(entry & 1)) {
-      // A call entry: try to linearize op i right now.
-      if (++steps > maxSteps) {
-        return {
-          ok: "unknown",
-          key,
-          reason: `budget exceeded: ${maxSteps} model steps for key ${JSON.stringify(key)} (${events.length} events); the history is too concurrent to decide`,
-        };
+    if (entry === END) throw new Error("checker invariant broken: ran off the entry list");
+    if (isReturn(entry)) {
+      // The return of a not-yet-linearized op: nothing called later can go next.
+      if (pass === 0) {
+        pass = 1;
+        entry = list.first();
+        continue;
       }
-      const out = step(state, p.op);
-      // An unknown op that changes nothing here is equivalent to skipping it.
-      let ok = p.result === null ? !sameState(out.state, state) : sameResult(out.result, p.result);
-      if (ok && p.result !== null) needs.set(i, Infinity);
-      if (ok && out.state.version > needs.min()) ok = false;
-      if (ok) {
-        linearized.toggle(i);
-        const memoKey = `${linearized.key()}|${stateKey(out.state)}`;
-        if (seen.has(memoKey)) {
-          linearized.toggle(i);
-          ok = false;
-        } else {
-          seen.add(memoKey);
-        }
-      }
-      if (ok) {
-        stack.push({ op: i, before: state });
-        state = out.state;
-        lift(i);
-        if (p.result !== null) remaining--;
-        record();
-        entry = next[HEAD]!;
-      } else {
-        if (p.result !== null) needs.set(i, p.needs);
-        entry = next[entry]!;
-      }
-    } else {
-      // The return of a not-yet-linearized op: every op linearized from here on
-      // would follow it in real time, so backtrack.
       const top = stack.pop();
-      if (top === undefined) return failure(key, events, completedTotal, deepest, snapshots);
+      if (top === undefined) return failure(key, events, completedTotal, deepest, snapshots, relaxed);
       const j = top.op;
       state = top.before;
-      unlift(j);
-      linearized.toggle(j);
+      if (ops[j]!.result === null) unknownUsed--;
+      if (!reusable(j)) {
+        list.unlift(j);
+        linearized.remove(j);
+      }
       if (ops[j]!.result !== null) {
         remaining++;
         needs.set(j, ops[j]!.needs);
       }
-      entry = next[2 * j]!;
+      entry = list.afterCall(j);
+      pass = top.pass;
+      continue;
+    }
+    const i = opOf(entry);
+    const p = ops[i]!;
+    if ((p.result === null) !== (pass === 1)) {
+      entry = list.next(entry);
+      continue;
+    }
+    if (++steps > maxSteps) {
+      const reason =
+        `budget exceeded: ${maxSteps} model steps were not enough to decide key ${JSON.stringify(key)} ` +
+        `(${events.length} events; too many concurrent or unknown ops). Raise maxSteps to search further.`;
+      return { ok: "unknown", key, reason };
+    }
+    // Try to linearize op i right now.
+    const out = step(state, p.op);
+    // An unknown op that changes nothing here is equivalent to skipping it.
+    let ok = p.result === null ? !sameState(out.state, state) : sameResult(out.result, p.result);
+    if (ok && p.result === null && unknownUsed === unknownTotal) ok = false;
+    if (ok && p.result !== null) needs.set(i, Infinity);
+    if (ok && out.state.version > needs.min()) ok = false;
+    if (ok) {
+      if (!reusable(i)) linearized.add(i);
+      const memoKey = `${linearized.key()}|${eq.stateKey(out.state)}`;
+      if (seen.has(memoKey)) {
+        if (!reusable(i)) linearized.remove(i);
+        ok = false;
+      } else {
+        seen.add(memoKey);
+      }
+    }
+    if (ok) {
+      stack.push({ op: i, before: state, pass });
+      state = out.state;
+      if (!reusable(i)) list.lift(i);
+      if (p.result !== null) remaining--;
+      else unknownUsed++;
+      record();
+      entry = list.first();
+      pass = 0;
+    } else {
+      if (p.result !== null) needs.set(i, p.needs);
+      entry = list.next(entry);
     }
   }
   return { ok: true };
-}
-
-/** The version the register must have when the op takes effect, given its result. */
-function versionNeeded(r: Result | null): number {
-  if (r === null) return Infinity;
-  if ("found" in r) return r.found ? r.version : Infinity;
-  if (r.ok) return r.version - 1;
-  if ("current" in r && r.current !== null) return r.current;
-  return Infinity;
 }
 
 function failure(
@@ -236,26 +278,66 @@ function failure(
   completedTotal: number,
   deepest: number,
   snapshots: readonly Snapshot[],
+  relaxed: boolean,
 ): CheckResult {
   const lines = [
-    `key ${JSON.stringify(key)} is not linearizable: at most ${deepest} of ${completedTotal} completed ops ` +
-      `(${events.length} events) can be linearized.`,
+    `key ${JSON.stringify(key)} is not linearizable: no order fits more than ${deepest} of its ` +
+      `${completedTotal} completed ops (${events.length} events)` +
+      (relaxed ? ", even letting unknown ops take effect more than once." : "."),
     `Deepest partial linearization${snapshots.length > 1 ? "s" : ""}:`,
   ];
-  const show = (p: Pending) => `#${p.index} ${describeEvent(p.event)}`;
-  for (const s of snapshots) {
-    lines.push(`  state ${formatState(s.state)}`);
-    lines.push(s.tail.length ? `    reached by ...` : `    reached by nothing (initial state)`);
-    for (const p of s.tail) lines.push(`      ${show(p)}`);
-    lines.push(`    next, one of these must take effect before #${s.blocker.index} returns at ${s.blocker.event.ret}; none leads further:`);
-    for (const p of s.candidates) {
-      const model = step(s.state, p.op).result;
-      lines.push(`      ${show(p)}   model here: ${formatResult(model)}`);
-    }
-  }
   const involved = new Set<Event>();
-  const first = snapshots[0];
-  if (first !== undefined) for (const p of [...first.tail, ...first.candidates]) involved.add(p.event);
+  snapshots.forEach((s, n) => {
+    // Only the first snapshot's ops go into `events`, to keep that list short.
+    const show = (p: Pending, why = "") => {
+      if (n === 0) involved.add(p.event);
+      return `      #${p.index} ${describeEvent(p.event)}${why && `   <- ${why}`}`;
+    };
+    lines.push(`  state ${formatState(s.state)}, reached by ${s.tail.length ? "..." : "nothing (initial state)"}`);
+    for (const p of s.tail) lines.push(show(p));
+    lines.push(`    one of these must come next, before #${s.blocker.index} returns at ${s.blocker.event.ret}:`);
+    // Completed candidates are listed; pending unknown ops (often many) mostly summarised.
+    const overtaken = new Set<Pending>();
+    let idle = 0;
+    let pushing = 0;
+    const deadEnds: Pending[] = [];
+    for (const c of s.candidates) {
+      const why = whyNot(s.state, c);
+      if (why.overtakes !== null) overtaken.add(why.overtakes);
+      if (c.op.result !== null) lines.push(show(c.op, why.text));
+      else if (why.kind === "no effect") idle++;
+      else if (why.kind === "overtakes") pushing++;
+      else deadEnds.push(c.op);
+    }
+    for (const p of deadEnds.slice(0, LISTED_UNKNOWN)) lines.push(show(p, "fits, but no continuation does"));
+    const more = [
+      deadEnds.length > LISTED_UNKNOWN ? `${deadEnds.length - LISTED_UNKNOWN} more that fit but lead nowhere` : "",
+      pushing > 0 ? `${pushing} that would move the version too far` : "",
+      idle > 0 ? `${idle} without effect here` : "",
+    ].filter(Boolean);
+    if (more.length > 0) lines.push(`      (unknown ops: ${more.join("; ")})`);
+    if (overtaken.size > 0) lines.push(`    where:`);
+    for (const p of overtaken) lines.push(show(p));
+  });
   const relevant = [...involved].sort((a, b) => a.call - b.call);
   return { ok: false, key, reason: lines.join("\n"), events: relevant };
+}
+
+const LISTED_UNKNOWN = 5;
+
+/** Why candidate `c` cannot come next in `state`, as far as one step shows. */
+function whyNot(
+  state: State,
+  { op: p, oldest }: Candidate,
+): { kind: "mismatch" | "no effect" | "overtakes" | "dead end"; text: string; overtakes: Pending | null } {
+  const out = step(state, p.op);
+  if (p.result !== null && !sameResult(out.result, p.result)) {
+    return { kind: "mismatch", text: `model here: ${formatResult(out.result)}`, overtakes: null };
+  }
+  if (p.result === null && sameState(out.state, state)) return { kind: "no effect", text: "no effect here", overtakes: null };
+  if (oldest !== null && out.state.version > oldest.needs) {
+    const text = `would move past v${oldest.needs}, which #${oldest.index} must observe`;
+    return { kind: "overtakes", text, overtakes: oldest };
+  }
+  return { kind: "dead end", text: "fits, but no continuation does", overtakes: null };
 }

@@ -78,8 +78,8 @@ export function simulate(opts: SimOptions): Event[] {
   return events;
 }
 
-/** Ops biased towards ones that apply (CAS mostly with the current version). */
-function randomOp(r: Rng, s: State, fresh: () => string): Op {
+/** Ops biased towards ones that apply in `s` (CAS mostly with its version). */
+export function randomOp(r: Rng, s: State, fresh: () => string): Op {
   const value = () => (r.chance(0.3) ? fresh() : r.pick(VALUES));
   const roll = r.int(100);
   if (roll < 30) return { kind: "read" };

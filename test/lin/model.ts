@@ -12,6 +12,11 @@ export const initialState: State = { version: 0, value: null };
 
 const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
+/** Whether increment treats `value` as a number (else it refuses with notInteger). */
+export function isCanonicalInteger(value: string): boolean {
+  return CANONICAL_INTEGER.test(value);
+}
+
 /** Applies `op` to `s`; refused ops return `s` itself (nothing changes). */
 export function step(s: State, op: Op): { state: State; result: Result } {
   switch (op.kind) {
@@ -32,7 +37,7 @@ export function step(s: State, op: Op): { state: State; result: Result } {
       if (op.expect !== undefined && op.expect !== s.version) return refuse(s, s.version);
       return apply(s, null);
     case "increment": {
-      if (s.value !== null && !CANONICAL_INTEGER.test(s.value)) {
+      if (s.value !== null && !isCanonicalInteger(s.value)) {
         return { state: s, result: { ok: false, notInteger: true } };
       }
       // Absent counts as 0. Plain float addition, exactly as the spec states it.
@@ -72,9 +77,4 @@ export function sameResult(a: Result, b: Result): boolean {
 
 export function sameState(a: State, b: State): boolean {
   return a.version === b.version && a.value === b.value;
-}
-
-/** Injective string form of a state, for memoisation keys. */
-export function stateKey(s: State): string {
-  return s.value === null ? `${s.version}` : `${s.version}=${s.value}`;
 }

@@ -1,0 +1,34 @@
+import type { Change, Refusal } from "./change.js";
+import type { Register } from "./register.js";
+
+/** What one change of a composed round did, at its place in the composition order. */
+export type StepResult =
+  | { readonly kind: "applied"; readonly state: Register; readonly previous: Register }
+  | { readonly kind: "refused"; readonly refusal: Refusal };
+
+export interface Composition {
+  /** The state after every change: the one state the round accepts. */
+  readonly next: Register;
+  readonly steps: readonly StepResult[];
+}
+
+/**
+ * Coalescing: changes of one key that wait at the same proposer run as one round. They apply in order to the state
+ * read, each to the result of the one before; only the final state is accepted, and each caller is answered with the
+ * state after its own change. Each change is linearized inside the one round, in composition order. Returns the very
+ * `current` object as `next` when nothing changed, so a round of reads and refusals is recognisably the identity.
+ */
+export function compose(changes: readonly Change[], current: Register, origin: string): Composition {
+  let state = current;
+  const steps: StepResult[] = [];
+  for (const change of changes) {
+    const decision = change.apply(state, origin);
+    if (decision.kind === "refuse") {
+      steps.push({ kind: "refused", refusal: decision.refusal });
+    } else {
+      steps.push({ kind: "applied", state: decision.next, previous: state });
+      state = decision.next;
+    }
+  }
+  return { next: state, steps };
+}
