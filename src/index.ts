@@ -1,17 +1,19 @@
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { loadConfig } from "./config.js";
 import type { Env } from "./env.js";
-import { errorResponse, ApiError } from "./http/errors.js";
 import { createApp } from "./http/app.js";
+import { ApiError, errorResponse } from "./http/errors.js";
+import type { Route } from "./http/router.js";
 import { createWorkerProposer } from "./proposer/worker-proposer.js";
 
 export { Acceptor };
 
-let app: ((request: Request) => Promise<Response>) | undefined;
+type App = (request: Request) => Promise<Response>;
+let app: App | undefined;
 
 /**
- * The proposer Worker. One proposer per isolate: its ballot counter and piggybacked promises serve every request
- * the isolate handles. Built on the first request (random ids cannot be made at module load).
+ * The proposer Worker. One proposer per isolate: its ballot counter, piggybacked promises and per-key queues serve
+ * every request the isolate handles. Built on the first request (random ids cannot be made at module load).
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
@@ -25,7 +27,9 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-function buildApp(env: Env): (request: Request) => Promise<Response> {
+function buildApp(env: Env): App {
   const config = loadConfig(env);
-  return createApp({ registers: createWorkerProposer(env, config), maxValueBytes: config.maxValueBytes });
+  const proposer = createWorkerProposer(env, config);
+  const routes: Route[] = [];
+  return createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes });
 }

@@ -1,26 +1,7 @@
 import { ApiError } from "./errors.js";
 
 export const MAX_KEY_BYTES = 512;
-const PREFIX = "/v1/keys/";
 const encoder = new TextEncoder();
-
-export interface KeyRoute {
-  readonly key: string;
-  /** `value` for /v1/keys/{key}, `increment` for /v1/keys/{key}/increment. */
-  readonly action: "value" | "increment";
-}
-
-/**
- * Parses `/v1/keys/{key}[/increment]` from the raw (still percent-encoded) path. The key is exactly one path
- * segment, so a `/` inside a key travels as `%2F`. Returns null when the path is not a key route at all.
- */
-export function parseKeyRoute(pathname: string): KeyRoute | null {
-  if (!pathname.startsWith(PREFIX)) return null;
-  const segments = pathname.slice(PREFIX.length).split("/");
-  if (segments.length === 1) return { key: decodeKey(segments[0] ?? ""), action: "value" };
-  if (segments.length === 2 && segments[1] === "increment") return { key: decodeKey(segments[0] ?? ""), action: "increment" };
-  return null;
-}
 
 /** Percent-decodes a key as UTF-8 and checks it: 1 to 512 bytes, no control characters. */
 export function decodeKey(segment: string): string {

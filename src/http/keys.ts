@@ -4,7 +4,9 @@ import { isLive, type Register } from "../core/register.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { failure, serverTiming } from "./outcome.js";
+import { decodeKey } from "./key-path.js";
 import { etag, readCondition, writeCondition } from "./preconditions.js";
+import type { Route } from "./router.js";
 
 /** The register operations the HTTP layer needs; the proposer provides them. */
 export interface Registers {
@@ -13,6 +15,26 @@ export interface Registers {
 }
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+/** `/v1/keys/{key}` and `/v1/keys/{key}/increment`. */
+export function keyRoutes(registers: Registers, maxValueBytes: number): Route[] {
+  const key = (params: Readonly<Record<string, string>>) => decodeKey(params.key ?? "");
+  return [
+    {
+      pattern: "/v1/keys/:key",
+      methods: {
+        GET: (request, params) => getKey(registers, key(params), request),
+        HEAD: (request, params) => getKey(registers, key(params), request),
+        PUT: (request, params) => putKey(registers, key(params), request, maxValueBytes),
+        DELETE: (request, params) => deleteKey(registers, key(params), request),
+      },
+    },
+    {
+      pattern: "/v1/keys/:key/increment",
+      methods: { POST: (request, params) => incrementKey(registers, key(params), request) },
+    },
+  ];
+}
 
 export async function getKey(registers: Registers, key: string, request: Request): Promise<Response> {
   const notModifiedIf = readCondition(request.headers);
