@@ -5,7 +5,11 @@ export type Refusal =
   | { readonly code: "version_mismatch"; readonly current: Register }
   | { readonly code: "not_found"; readonly current: Register }
   | { readonly code: "not_integer"; readonly current: Register }
-  | { readonly code: "overflow"; readonly current: Register };
+  | { readonly code: "overflow"; readonly current: Register }
+  /** A lock held by another owner (lock.ts). */
+  | { readonly code: "lock_held"; readonly current: Register }
+  /** A renew or release by someone who does not hold the lock with that token (lock.ts). */
+  | { readonly code: "not_holder"; readonly current: Register };
 
 export type Decision =
   | { readonly kind: "apply"; readonly next: Register }
@@ -22,7 +26,7 @@ export interface Change {
   apply(current: Register, origin: string): Decision;
 }
 
-function nextState(current: Register, value: Uint8Array | null, contentType: string, origin: string): RegisterState {
+export function nextState(current: Register, value: Uint8Array | null, contentType: string, origin: string): RegisterState {
   return { version: versionOf(current) + 1, value, contentType, origin };
 }
 
