@@ -1,8 +1,10 @@
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { loadConfig } from "./config.js";
 import type { Env } from "./env.js";
+import { createDevAdmin } from "./http/admin.js";
 import { createApp } from "./http/app.js";
 import { ApiError, errorResponse } from "./http/errors.js";
+import { lockRoutes } from "./http/locks.js";
 import type { Route } from "./http/router.js";
 import { createWorkerProposer } from "./proposer/worker-proposer.js";
 
@@ -29,7 +31,10 @@ export default {
 
 function buildApp(env: Env): App {
   const config = loadConfig(env);
-  const proposer = createWorkerProposer(env, config);
-  const routes: Route[] = [];
+  // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
+  const admin = config.devAdmin ? createDevAdmin(env.ACCEPTOR, config) : undefined;
+  const proposer = createWorkerProposer(env, config, admin?.wrapTransport);
+  const routes: Route[] = [...lockRoutes(proposer, () => Date.now())];
+  if (admin !== undefined) routes.push(...admin.routes);
   return createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes });
 }
