@@ -1,0 +1,20 @@
+/**
+ * The Ballot client. Import as `ballot/client`. Self-contained: it imports nothing of the server and needs only
+ * `fetch`, `URL` and `TextEncoder`/`TextDecoder`, so it runs in Workers, Node 20+ and browsers.
+ */
+export {
+  createClient,
+  keyPath,
+  type BallotClient,
+  type ClientOptions,
+  type DeleteOptions,
+  type Entry,
+  type FetchLike,
+  type PutOptions,
+  type PutResult,
+  type UpdateOptions,
+  type UpdateResult,
+  type Updater,
+  type Value,
+} from "./client.js";
+export { BadRequest, BallotError, Conflict, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";

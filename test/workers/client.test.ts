@@ -1,0 +1,153 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  BadRequest,
+  BallotError,
+  Conflict,
+  NotFound,
+  OutcomeUnknown,
+  PreconditionFailed,
+  Unavailable,
+  createClient,
+  type FetchLike,
+} from "../../src/client/index.js";
+import { BASE, freshKey } from "./helpers.js";
+
+// The typed client against the real Worker and its acceptors in workerd.
+const toWorker: FetchLike = (input, init) => exports.default.fetch(new Request(input, init));
+const client = createClient({ baseUrl: BASE, fetch: toWorker });
+
+describe("client against the Worker in workerd", () => {
+  it("puts and gets bytes and text with version and content type", async () => {
+    const key = freshKey("c");
+    expect(await client.get(key)).toBeNull();
+    expect(await client.put(key, new Uint8Array([0, 1, 255]))).toEqual({ version: 1, created: true });
+    const got = await client.get(key);
+    expect(got).toEqual({ value: new Uint8Array([0, 1, 255]), version: 1, contentType: "application/octet-stream" });
+    expect(await client.put(key, "héllo")).toEqual({ version: 2, created: false });
+    expect(await client.getText(key)).toEqual({ value: "héllo", version: 2, contentType: "text/plain; charset=utf-8" });
+  });
+
+  it("percent-encodes keys, including '/', '%', '?', '#' and non-ASCII", async () => {
+    for (const key of ["a/b", "100%", "what?", "#hash", "ünï 𝄞", " spaced ", "..."]) {
+      const k = `${freshKey("enc")}${key}`;
+      await client.put(k, key);
+      expect((await client.getText(k))?.value).toBe(key);
+    }
+    await expect(client.get(".")).rejects.toBeInstanceOf(BadRequest);
+    await expect(client.get("")).rejects.toBeInstanceOf(BadRequest);
+  });
+
+  it("JSON helpers store application/json and parse it back", async () => {
+    const key = freshKey("json");
+    await client.putJSON(key, { a: 1, b: ["x"] });
+    expect(await client.getJSON(key)).toEqual({ value: { a: 1, b: ["x"] }, version: 1, contentType: "application/json" });
+    expect(await client.getJSON(freshKey("json"))).toBeNull();
+  });
+
+  it("compare-and-set: PreconditionFailed carries the current version", async () => {
+    const key = freshKey("cas");
+    await client.put(key, "a", { ifAbsent: true });
+    const failed = await client.put(key, "b", { ifAbsent: true }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(PreconditionFailed);
+    expect((failed as PreconditionFailed).currentVersion).toBe(1);
+    expect((failed as PreconditionFailed).status).toBe(412);
+    expect(await client.put(key, "b", { ifVersion: 1 })).toEqual({ version: 2, created: false });
+    const stale = await client.put(key, "c", { ifVersion: 1 }).catch((e: unknown) => e);
+    expect((stale as PreconditionFailed).currentVersion).toBe(2);
+    const absent = await client.put(freshKey("cas"), "c", { ifVersion: 1 }).catch((e: unknown) => e);
+    expect((absent as PreconditionFailed).currentVersion).toBeNull();
+    await expect(client.put(key, "x", { ifVersion: 1, ifAbsent: true })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it("delete: NotFound when absent, PreconditionFailed on a stale version", async () => {
+    const key = freshKey("del");
+    await expect(client.delete(key)).rejects.toBeInstanceOf(NotFound);
+    await client.put(key, "a");
+    await expect(client.delete(key, { ifVersion: 7 })).rejects.toBeInstanceOf(PreconditionFailed);
+    await client.delete(key, { ifVersion: 1 });
+    expect(await client.get(key)).toBeNull();
+  });
+
+  it("increment counts and reports Conflict on a non-integer", async () => {
+    const key = freshKey("inc");
+    expect(await client.increment(key)).toEqual({ value: 1, version: 1 });
+    expect(await client.increment(key, 41)).toEqual({ value: 42, version: 2 });
+    expect(await client.increment(key, -2)).toEqual({ value: 40, version: 3 });
+    const text = freshKey("inc");
+    await client.put(text, "not a number");
+    const error = await client.increment(text).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Conflict);
+    expect((error as Conflict).code).toBe("not_integer");
+  });
+
+  it("update applies fn with CAS and can abort", async () => {
+    const key = freshKey("upd");
+    const first = await client.updateJSON<{ n: number }>(key, (cur) => ({ n: (cur?.value.n ?? 0) + 1 }));
+    expect(first).toEqual({ written: true, entry: { value: { n: 1 }, version: 1, contentType: "application/json" }, attempts: 1 });
+    const aborted = await client.updateJSON<{ n: number }>(key, () => undefined);
+    expect(aborted.written).toBe(false);
+    expect(aborted.entry?.value).toEqual({ n: 1 });
+    const raw = await client.update(key, (cur) => (cur === null ? "none" : `${cur.value.length}`));
+    expect(raw.entry?.value).toEqual(new TextEncoder().encode(`${'{"n":1}'.length}`));
+  });
+
+  it("concurrent updates of one key all land exactly once (CAS retry on 412)", async () => {
+    const key = freshKey("race");
+    const writers = 8;
+    const results = await Promise.all(
+      Array.from({ length: writers }, (_, i) =>
+        client.updateJSON<number[]>(key, (cur) => [...(cur?.value ?? []), i], { maxAttempts: 50, baseDelayMs: 2 }),
+      ),
+    );
+    const final = await client.getJSON<number[]>(key);
+    expect(final?.value.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: writers }, (_, i) => i));
+    expect(final?.version).toBe(writers);
+    expect(results.every((r) => r.written)).toBe(true);
+  });
+
+  it("update gives up after maxAttempts with the last PreconditionFailed", async () => {
+    const key = freshKey("lose");
+    await client.put(key, "0");
+    let calls = 0;
+    const error = await client
+      .update(key, async (cur) => {
+        calls++;
+        await client.put(key, `${Number(new TextDecoder().decode(cur?.value)) + 1}`); // someone else always wins
+        return "mine";
+      }, { maxAttempts: 3, baseDelayMs: 1 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PreconditionFailed);
+    expect(calls).toBe(3);
+  });
+
+  it("maps 503 and 504 to Unavailable (with retryAfter) and OutcomeUnknown; a lost change to OutcomeUnknown", async () => {
+    const fake = (status: number, headers: Record<string, string> = {}): FetchLike => async () =>
+      new Response(JSON.stringify({ error: { code: status === 503 ? "unavailable" : "outcome_unknown", message: "m" } }), { status, headers });
+    const unavailable = await createClient({ baseUrl: BASE, fetch: fake(503, { "retry-after": "2" }) }).put("k", "v").catch((e: unknown) => e);
+    expect(unavailable).toBeInstanceOf(Unavailable);
+    expect((unavailable as Unavailable).retryAfter).toBe(2);
+    expect(await createClient({ baseUrl: BASE, fetch: fake(504) }).increment("k").catch((e: unknown) => e)).toBeInstanceOf(OutcomeUnknown);
+    const broken = createClient({ baseUrl: BASE, fetch: () => Promise.reject(new TypeError("connection reset")) });
+    expect(await broken.put("k", "v").catch((e: unknown) => e)).toBeInstanceOf(OutcomeUnknown);
+    expect(await broken.get("k").catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+    const odd = await createClient({ baseUrl: BASE, fetch: async () => new Response("teapot", { status: 418 }) }).get("k").catch((e: unknown) => e);
+    expect(odd).toBeInstanceOf(BallotError);
+    expect((odd as BallotError).status).toBe(418);
+  });
+
+  it("sends the bearer token and keeps a base path prefix", async () => {
+    const seen: Request[] = [];
+    const spy = createClient({
+      baseUrl: "https://example.test/prefix/",
+      token: "secret-token-123456",
+      fetch: async (input, init) => {
+        seen.push(new Request(input, init));
+        return new Response(null, { status: 204 });
+      },
+    });
+    await spy.delete("a/b");
+    expect(seen[0]?.url).toBe("https://example.test/prefix/v1/keys/a%2Fb");
+    expect(seen[0]?.headers.get("authorization")).toBe("Bearer secret-token-123456");
+  });
+});
