@@ -32,7 +32,7 @@ export default {
 function buildApp(env: Env): App {
   const config = loadConfig(env);
   // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
-  const admin = config.devAdmin ? createDevAdmin(env.ACCEPTOR, config) : undefined;
+  const admin = createDevAdmin(env.ACCEPTOR, config);
   const proposer = createWorkerProposer(env, config, admin?.wrapTransport);
   const routes: Route[] = [...lockRoutes(proposer, () => Date.now())];
   if (admin !== undefined) routes.push(...admin.routes);

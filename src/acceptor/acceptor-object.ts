@@ -11,6 +11,8 @@ import { SqliteSlotStore } from "./sqlite-slot-store.js";
 export class Acceptor extends DurableObject<object> {
   private readonly store: SqliteSlotStore;
   private layout: string | undefined;
+  /** Identifies this in-memory instance (not stored): it changes when the object restarts. For the dev admin. */
+  private readonly instanceId = crypto.randomUUID();
 
   constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
@@ -26,6 +28,19 @@ export class Acceptor extends DurableObject<object> {
   /** The raw slot of a key, for the admin view. Reads only. */
   inspect(key: string): Slot | null {
     return this.store.read(key) ?? null;
+  }
+
+  /** Dev admin only: the id of this in-memory instance; a restart changes it. */
+  instance(): string {
+    return this.instanceId;
+  }
+
+  /**
+   * Dev admin only: restarts this object (in-memory state such as the cached layout is lost, storage is kept).
+   * `ctx.abort()` throws, so the caller's call rejects; that is the expected answer.
+   */
+  restart(): void {
+    this.ctx.abort("restart requested by the dev admin API");
   }
 
   /**

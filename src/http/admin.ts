@@ -1,0 +1,179 @@
+import type { Acceptor } from "../acceptor/acceptor-object.js";
+import type { Slot } from "../core/acceptor.js";
+import { formatBallot, type Ballot } from "../core/ballot.js";
+import type { Transport } from "../core/ports.js";
+import type { BallotConfig } from "../config.js";
+import { DurableObjectTransport } from "../proposer/durable-object-transport.js";
+import { FAULT_MODES, FaultTable, FaultyTransport, withFault, type Fault } from "../proposer/fault-injection.js";
+import { SHARD_COUNT, shardOf } from "../proposer/placement.js";
+import { readBody } from "./body.js";
+import { ApiError, json } from "./errors.js";
+import { decodeKey } from "./key-path.js";
+import type { Route } from "./router.js";
+
+/**
+ * Dev-only admin routes (DEV_ADMIN = "true"; never registered otherwise, so they answer 404 in production):
+ *
+ * - `GET /v1/admin/faults`: the fault table, `{"acceptors": N, "faults": [{"acceptor": i, "mode": ...}, ...]}`.
+ * - `POST /v1/admin/faults` `{"acceptor": i, "mode": "none"|"down"|"slow"|"hang"|"flaky", "ms"?: n, "rate"?: p}`:
+ *   sets the fault of acceptor index i (every shard, every key) in this Worker isolate; answers the table.
+ * - `DELETE /v1/admin/faults`: clears every fault; answers the table.
+ * - `GET /v1/admin/keys/{key}`: the raw slot of the key on every acceptor, through the same faults as the proposer
+ *   (an acceptor that is down, hanging or slower than the round timeout is reported as `{"index", "error"}`).
+ * - `POST /v1/admin/acceptors/{i}/restart`: restarts the acceptor objects of index i in every shard (in-memory state
+ *   lost, storage kept), bypassing the fault table.
+ */
+export interface DevAdmin {
+  readonly faults: FaultTable;
+  /** Puts the fault table on the proposer's transport (pass to createWorkerProposer). */
+  readonly wrapTransport: (transport: Transport) => Transport;
+  readonly routes: Route[];
+}
+
+/** One acceptor's raw slot for a key. Ballots render as `"<counter>.<proposer id>"`, or null for none. */
+export type SlotView =
+  | {
+      readonly index: number;
+      readonly present: boolean;
+      readonly promised: string | null;
+      readonly accepted: string | null;
+      /** The stored state's version (null when no state was ever accepted). */
+      readonly version: number | null;
+      /** True when the stored state is a tombstone (a delete). */
+      readonly deleted: boolean;
+      /** Length of the stored value (null for no state or a tombstone). */
+      readonly bytes: number | null;
+    }
+  | { readonly index: number; readonly error: string };
+
+/** The dev admin, or undefined when `config.devAdmin` is off: then no route exists and the transport stays bare. */
+export function createDevAdmin(namespace: DurableObjectNamespace<Acceptor>, config: BallotConfig): DevAdmin | undefined {
+  if (!config.devAdmin) return undefined;
+  const n = config.proposer.acceptors;
+  const faults = new FaultTable(n);
+  const objects = new DurableObjectTransport(namespace, config.cluster, n, config.locationHints);
+  const inspectTimeoutMs = Math.min(config.proposer.roundTimeoutMs, 1000);
+
+  const table = () => json(200, { acceptors: n, faults: faults.list() });
+
+  const inspect = async (key: string, index: number): Promise<SlotView> => {
+    try {
+      const slot = await withTimeout(
+        withFault(faults.get(index), index, async () => (await objects.stub(shardOf(key), index).inspect(key)) as Slot | null),
+        inspectTimeoutMs,
+      );
+      return slotView(index, slot);
+    } catch (error) {
+      return { index, error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  const routes: Route[] = [
+    {
+      pattern: "/v1/admin/faults",
+      methods: {
+        GET: async () => table(),
+        POST: async (request) => {
+          const { acceptor, fault } = parseFault(await readBody(request, 1024), n);
+          faults.set(acceptor, fault);
+          return table();
+        },
+        DELETE: async () => {
+          faults.clear();
+          return table();
+        },
+      },
+    },
+    {
+      pattern: "/v1/admin/keys/:key",
+      methods: {
+        GET: async (_request, params) => {
+          const key = decodeKey(params.key ?? "");
+          const acceptors = await Promise.all(Array.from({ length: n }, (_, i) => inspect(key, i)));
+          return json(200, { key, shard: shardOf(key), acceptors });
+        },
+      },
+    },
+    {
+      pattern: "/v1/admin/acceptors/:index/restart",
+      methods: {
+        POST: async (_request, params) => {
+          const index = acceptorIndex(params.index ?? "", n);
+          // ctx.abort() inside the object makes the call itself fail: a rejection is the expected answer.
+          await Promise.allSettled(Array.from({ length: SHARD_COUNT }, (_, shard) => objects.stub(shard, index).restart()));
+          return json(200, { acceptor: index, restarted: SHARD_COUNT });
+        },
+      },
+    },
+  ];
+
+  return { faults, wrapTransport: (transport) => new FaultyTransport(transport, faults), routes };
+}
+
+function slotView(index: number, slot: Slot | null): SlotView {
+  const ballot = (b: Ballot | null) => (b === null ? null : formatBallot(b));
+  const state = slot?.state ?? null;
+  return {
+    index,
+    present: slot !== null,
+    promised: ballot(slot?.promised ?? null),
+    accepted: ballot(slot?.accepted ?? null),
+    version: state?.version ?? null,
+    deleted: state !== null && state.value === null,
+    bytes: state?.value?.byteLength ?? null,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    handle = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(handle));
+}
+
+function acceptorIndex(raw: string, n: number): number {
+  const index = /^(0|[1-9][0-9]{0,2})$/.test(raw) ? Number(raw) : NaN;
+  if (!(index >= 0 && index < n)) throw new ApiError(404, "not_found", `no acceptor ${JSON.stringify(raw)}; acceptors are 0 to ${n - 1}`);
+  return index;
+}
+
+function invalid(message: string): ApiError {
+  return new ApiError(400, "invalid_argument", message);
+}
+
+/** Strict parse of `{"acceptor": i, "mode": m, "ms"?: n, "rate"?: p}`: unknown or misplaced fields are refused. */
+export function parseFault(raw: Uint8Array, n: number): { acceptor: number; fault: Fault } {
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
+  } catch {
+    throw new ApiError(400, "invalid_json", 'the body must be JSON like {"acceptor": 0, "mode": "down"}');
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalid("the body must be a JSON object");
+  const fields = body as Record<string, unknown>;
+  for (const name of Object.keys(fields)) {
+    if (!["acceptor", "mode", "ms", "rate"].includes(name)) throw invalid(`unknown field ${JSON.stringify(name)}`);
+  }
+  const { acceptor, mode, ms, rate } = fields;
+  if (typeof acceptor !== "number" || !Number.isInteger(acceptor) || acceptor < 0 || acceptor >= n) {
+    throw invalid(`"acceptor" must be an integer from 0 to ${n - 1}`);
+  }
+  if (typeof mode !== "string" || !(FAULT_MODES as readonly string[]).includes(mode)) {
+    throw invalid(`"mode" must be one of ${FAULT_MODES.join(", ")}`);
+  }
+  if (ms !== undefined && mode !== "slow") throw invalid('"ms" applies to mode "slow" only');
+  if (rate !== undefined && mode !== "flaky") throw invalid('"rate" applies to mode "flaky" only');
+  switch (mode) {
+    case "slow":
+      if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+        throw invalid('mode "slow" needs "ms", an integer from 0 to 600000');
+      }
+      return { acceptor, fault: { mode, ms } };
+    case "flaky":
+      if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) throw invalid('mode "flaky" needs "rate", a number from 0 to 1');
+      return { acceptor, fault: { mode, rate } };
+    default:
+      return { acceptor, fault: { mode } as Fault };
+  }
+}
