@@ -10,5 +10,8 @@ export interface Env {
   BALLOT_DEADLINE_MS?: string;
   BALLOT_MAX_VALUE_BYTES?: string;
   DEV_ADMIN?: string;
+  /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;
+  /** "true" in production: refuse to serve without BALLOT_TOKENS. */
+  BALLOT_REQUIRE_TOKENS?: string;
 }

@@ -2,10 +2,15 @@ import { Acceptor } from "./acceptor/acceptor-object.js";
 import { loadConfig } from "./config.js";
 import type { Env } from "./env.js";
 import { createDevAdmin } from "./http/admin.js";
-import { createApp } from "./http/app.js";
+import { createApp, type App as BallotApp, type RouteInfo } from "./http/app.js";
+import { authOptionsFrom, withAuth } from "./http/auth.js";
 import { ApiError, errorResponse } from "./http/errors.js";
+import { healthRoutes } from "./http/health.js";
 import { lockRoutes } from "./http/locks.js";
+import { openApiRoutes } from "./http/openapi.js";
+import { withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/router.js";
+import { createAcceptorProbe } from "./proposer/acceptor-probe.js";
 import { createWorkerProposer } from "./proposer/worker-proposer.js";
 
 export { Acceptor };
@@ -20,7 +25,7 @@ let app: App | undefined;
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     try {
-      app ??= buildApp(env);
+      app ??= serve(env);
     } catch (error) {
       console.error(error);
       return errorResponse(new ApiError(500, "misconfigured", "the server is misconfigured; see its logs"));
@@ -29,12 +34,24 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-function buildApp(env: Env): App {
+/** The app as served: one JSON log line per request around bearer-token auth around the routes. Throws when misconfigured. */
+export function serve(env: Env): App {
+  const built = buildApp(env);
+  return withRequestLog(withAuth(built, authOptionsFrom(env)), built.routes);
+}
+
+/** The routes the Worker serves with this env (the OpenAPI test compares them with the document). */
+export function routeTable(env: Env): readonly RouteInfo[] {
+  return buildApp(env).routes;
+}
+
+function buildApp(env: Env): BallotApp {
   const config = loadConfig(env);
   // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
   const admin = createDevAdmin(env.ACCEPTOR, config);
   const proposer = createWorkerProposer(env, config, admin?.wrapTransport);
   const routes: Route[] = [...lockRoutes(proposer, () => Date.now())];
   if (admin !== undefined) routes.push(...admin.routes);
+  routes.push(...healthRoutes(createAcceptorProbe(env, config)), ...openApiRoutes());
   return createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes });
 }

@@ -25,6 +25,16 @@ export class Acceptor extends DurableObject<object> {
     return requests.map((request) => handleRequest(this.store, request));
   }
 
+  /**
+   * Health probe (`GET /v1/health`): answers the layout this acceptor was created for (null before its first use).
+   * Reads one row, writes nothing.
+   */
+  ping(): { layout: string | null } {
+    if (this.layout !== undefined) return { layout: this.layout };
+    const row = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'layout'").toArray()[0];
+    return { layout: row?.value ?? null };
+  }
+
   /** The raw slot of a key, for the admin view. Reads only. */
   inspect(key: string): Slot | null {
     return this.store.read(key) ?? null;
