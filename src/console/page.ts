@@ -1,0 +1,160 @@
+/**
+ * The console's page, served as `/console`. Static: it holds no data, every value on it is fetched by
+ * `/console/app.js` from the API with the visitor's token. Landmarks, labels and real buttons throughout; results are
+ * announced through polite live regions.
+ */
+export const CONSOLE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Ballot console</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/console/app.css">
+<script src="/console/app.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header>
+  <h1>Ballot console</h1>
+  <p id="mode">Loading…</p>
+  <details id="auth">
+    <summary>API token</summary>
+    <form id="token-form">
+      <div class="field">
+        <label for="token">Bearer token (kept in this tab only)</label>
+        <input id="token" name="token" type="password" autocomplete="off" spellcheck="false">
+      </div>
+      <button type="submit" class="primary">Use token</button>
+      <button type="button" id="token-forget">Forget token</button>
+    </form>
+    <p id="auth-status" class="status" role="status" aria-live="polite"></p>
+  </details>
+</header>
+<main id="main" tabindex="-1">
+  <section id="key-section" aria-labelledby="key-heading">
+    <h2 id="key-heading">Key view</h2>
+    <form id="key-form" role="search" aria-label="Choose a key">
+      <div class="field">
+        <label for="key">Key</label>
+        <input id="key" name="key" required maxlength="512" autocomplete="off" spellcheck="false" value="greeting">
+      </div>
+      <button type="submit" class="primary">Show key</button>
+      <button type="button" id="pause" aria-pressed="false">Pause live refresh</button>
+    </form>
+    <p id="refresh-status" class="status muted"></p>
+    <div class="key-grid">
+    <div>
+    <h3 id="current-heading">Current value (linearizable read)</h3>
+    <dl class="facts">
+      <dt>Status</dt><dd id="current-status">—</dd>
+      <dt>Version</dt><dd id="current-version">—</dd>
+      <dt>Content type</dt><dd id="current-type">—</dd>
+      <dt>Read</dt><dd id="current-timing">—</dd>
+      <dt>Value</dt><dd><pre class="value" id="current-value">—</pre></dd>
+    </dl>
+
+    <h3 id="write-heading">Change it</h3>
+    <form id="write-form" aria-labelledby="write-heading">
+      <div class="field">
+        <label for="value">New value (text)</label>
+        <textarea id="value" name="value" rows="2">hello</textarea>
+      </div>
+      <button type="submit" class="primary" id="write">Write</button>
+      <button type="button" id="increment">Increment by 1</button>
+      <button type="button" id="delete" class="danger">Delete</button>
+    </form>
+    <p id="write-result" class="status" role="status" aria-live="polite"></p>
+
+    </div>
+    <div>
+    <h3 id="acceptors-heading">On each acceptor</h3>
+    <div class="table-wrap" role="region" aria-labelledby="acceptors-heading" tabindex="0">
+    <table id="acceptors-table" aria-labelledby="acceptors-heading">
+      <caption>Raw state of the key on every acceptor. Rows whose accepted ballot is held by a majority are highlighted: that state is chosen.</caption>
+      <thead>
+        <tr>
+          <th scope="col">Acceptor</th>
+          <th scope="col">Promised ballot</th>
+          <th scope="col">Accepted ballot</th>
+          <th scope="col">Version</th>
+          <th scope="col">Value</th>
+          <th scope="col">Majority</th>
+        </tr>
+      </thead>
+      <tbody id="acceptors-body"></tbody>
+    </table>
+    </div>
+    <p id="key-note" class="status muted"></p>
+    </div>
+    </div>
+  </section>
+
+  <section id="cluster-section" aria-labelledby="cluster-heading">
+    <h2 id="cluster-heading">Cluster view</h2>
+    <p id="quorum" class="banner" role="status" aria-live="polite">—</p>
+    <div class="table-wrap" role="region" aria-label="Acceptors of the cluster" tabindex="0">
+    <table aria-labelledby="cluster-heading">
+      <caption id="cluster-caption">Acceptors</caption>
+      <thead>
+        <tr>
+          <th scope="col">Acceptor</th>
+          <th scope="col">Location hint</th>
+          <th scope="col">Reachable</th>
+          <th scope="col">Latency</th>
+          <th scope="col">Injected fault</th>
+          <th scope="col" id="actions-heading">Fault actions</th>
+        </tr>
+      </thead>
+      <tbody id="cluster-body"></tbody>
+    </table>
+    </div>
+    <p id="cluster-source" class="muted"></p>
+    <form id="dev-form" hidden aria-label="Fault settings">
+      <div class="field">
+        <label for="slow-ms">Slow acceptors by (ms)</label>
+        <input id="slow-ms" name="slow-ms" type="number" min="0" max="600000" step="50" value="300">
+      </div>
+      <button type="button" id="clear-faults">Bring all back</button>
+    </form>
+    <p id="fault-result" class="status" role="status" aria-live="polite"></p>
+  </section>
+
+  <section id="load-section" aria-labelledby="load-heading" hidden>
+    <h2 id="load-heading">Run load</h2>
+    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host, so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
+    <form id="load-form" aria-labelledby="load-heading">
+      <div class="field">
+        <label for="load-key">Counter key</label>
+        <input id="load-key" name="load-key" required maxlength="512" autocomplete="off" spellcheck="false" value="console-load">
+      </div>
+      <div class="field">
+        <label for="load-total">Increments</label>
+        <input id="load-total" name="load-total" type="number" min="1" max="100000" value="200">
+      </div>
+      <div class="field">
+        <label for="load-concurrency">In flight</label>
+        <input id="load-concurrency" name="load-concurrency" type="number" min="1" max="256" value="16">
+      </div>
+      <button type="submit" class="primary" id="load-run">Run load</button>
+      <button type="button" id="load-stop" disabled>Stop</button>
+    </form>
+    <progress id="load-progress" max="200" value="0" aria-label="Load progress"></progress>
+    <dl class="counts" id="load-counts">
+      <div><dt>Succeeded (2xx)</dt><dd id="load-ok">0</dd></div>
+      <div><dt>Conflicts (409/412)</dt><dd id="load-conflict">0</dd></div>
+      <div><dt>Unavailable (503)</dt><dd id="load-unavailable">0</dd></div>
+      <div><dt>Unknown outcome (504)</dt><dd id="load-unknown">0</dd></div>
+      <div><dt>Other errors</dt><dd id="load-other">0</dd></div>
+      <div><dt>Writes/s</dt><dd id="load-rate">—</dd></div>
+    </dl>
+    <p id="load-result" class="status" role="status" aria-live="polite"></p>
+  </section>
+</main>
+<footer>
+  <p>Ballot: linearizable registers over CASPaxos. Ballots read <code>counter.proposer</code>. Per-acceptor state and fault injection need the dev admin API (<code>DEV_ADMIN = "true"</code>).</p>
+</footer>
+</body>
+</html>
+`;

@@ -1,0 +1,689 @@
+/**
+ * The console's script, served as `/console/app.js`: vanilla JS, no framework, no build step. It builds the DOM with
+ * textContent only (no HTML from data), polls the API once a second, and sends `Authorization: Bearer <token>` when a
+ * token is kept in sessionStorage. Written without template literals so it can live in this String.raw literal;
+ * test/console/assets.test.ts checks that it parses.
+ */
+export const CONSOLE_JS = String.raw`
+"use strict";
+(function () {
+  var TOKEN_KEY = "ballot.console.token";
+  var REFRESH_MS = 1000;
+  var LATENCY_SAMPLES = 10;
+
+  function $(id) {
+    var el = document.getElementById(id);
+    if (el === null) throw new Error("console markup is missing #" + id);
+    return el;
+  }
+  function setText(el, text) {
+    if (el.textContent !== text) el.textContent = text;
+  }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function keyPath(prefix, key) { return prefix + encodeURIComponent(key); }
+  function now() { return performance.now(); }
+  function ms(value) {
+    if (value <= 0) return "< 1 ms"; // workerd's clock only moves across I/O, so very fast probes measure 0
+    if (Number.isInteger(value)) return value + " ms";
+    return value < 10 ? value.toFixed(1) + " ms" : Math.round(value) + " ms";
+  }
+  /** A ballot "counter.proposerId", shortened to the counter and 8 characters of the id; the full one in title. */
+  function shortBallot(ballot) {
+    var match = /^(\d+)\.(.+)$/.exec(ballot || "");
+    return match ? match[1] + "." + match[2].slice(0, 8) : ballot || "none";
+  }
+  function setBallot(node, ballot) {
+    setText(node, shortBallot(ballot));
+    if (ballot) node.setAttribute("title", ballot); else node.removeAttribute("title");
+  }
+  function median(list) {
+    if (list.length === 0) return null;
+    var sorted = list.slice().sort(function (a, b) { return a - b; });
+    return sorted[Math.floor(sorted.length / 2)];
+  }
+  function pushSample(list, value) {
+    list.push(value);
+    if (list.length > LATENCY_SAMPLES) list.shift();
+  }
+
+  var state = {
+    meta: null,
+    key: "greeting",
+    paused: false,
+    timer: 0,
+    busy: false,
+    again: false,
+    needsToken: false,
+    health: null, // per acceptor index: { ok, latency, error } from the last GET /v1/health
+    faults: null,
+    slots: null,
+    healthTicks: 0,
+    readLatency: [],
+    acceptorLatency: {},
+    load: null,
+  };
+
+  // ---- API access: same origin, bearer token from sessionStorage when one is set ----
+
+  function storedToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  async function api(method, path, options) {
+    var opts = options || {};
+    var headers = new Headers(opts.headers || {});
+    var token = storedToken();
+    if (token !== "") headers.set("authorization", "Bearer " + token);
+    var started = now();
+    var res = await fetch(path, { method: method, headers: headers, body: opts.body, cache: "no-store", signal: opts.signal });
+    var elapsed = now() - started;
+    if (res.status === 401) needToken(token !== "");
+    return { res: res, elapsed: elapsed };
+  }
+
+  async function errorText(res) {
+    try {
+      var body = await res.json();
+      if (body && body.error) return res.status + " " + body.error.code + ": " + body.error.message;
+    } catch (e) { /* not JSON */ }
+    return res.status + " " + res.statusText;
+  }
+
+  function timing(res) {
+    var header = res.headers.get("server-timing");
+    if (!header) return "";
+    return header.split(",").map(function (part) {
+      var bits = part.trim().split(";");
+      var name = bits[0];
+      var dur = bits.filter(function (b) { return b.trim().indexOf("dur=") === 0; })[0];
+      var desc = bits.filter(function (b) { return b.trim().indexOf("desc=") === 0; })[0];
+      if (dur) return name + " " + dur.trim().slice(4) + " ms";
+      if (desc) return name + " " + desc.trim().slice(5).replace(/"/g, "");
+      return name;
+    }).join(", ");
+  }
+
+  // ---- token ----
+
+  function needToken(rejected) {
+    var status = $("auth-status");
+    setText(status, rejected ? "The server refused this token. Enter another one." : "This server needs an API token. Enter it to continue.");
+    if (!state.needsToken) {
+      state.needsToken = true;
+      $("auth").open = true;
+      setText($("mode"), "Waiting for an API token");
+      $("token").focus();
+    }
+  }
+
+  function setupToken() {
+    $("token-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = $("token").value.trim();
+      if (value === "") { setText($("auth-status"), "Enter a token first."); return; }
+      try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* storage off: nothing to keep */ }
+      $("token").value = "";
+      state.needsToken = false;
+      setText($("auth-status"), "Token set for this tab.");
+      start();
+    });
+    $("token-forget").addEventListener("click", function () {
+      try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+      setText($("auth-status"), "Token forgotten.");
+    });
+  }
+
+  // ---- meta: N, majority and location hints from /v1/health; dev mode when /v1/admin/faults exists ----
+
+  async function loadMeta() {
+    var meta = { acceptors: null, majority: null, locationHints: [], devAdmin: false, health: false };
+    var h = await api("GET", "/v1/health?shard=0");
+    if (h.res.status === 401) throw new Error("an API token is needed");
+    var body = null;
+    try { body = await h.res.json(); } catch (e) { body = null; }
+    if (body && typeof body.acceptors === "number" && Array.isArray(body.shards)) {
+      meta.health = true;
+      meta.acceptors = body.acceptors;
+      meta.majority = body.majority;
+      meta.locationHints = body.shards[0] ? body.shards[0].acceptors.map(function (a) { return a.locationHint; }) : [];
+    }
+    var f = await api("GET", "/v1/admin/faults");
+    if (f.res.status === 401) throw new Error("an API token is needed");
+    if (f.res.ok) {
+      state.faults = await f.res.json();
+      meta.devAdmin = true;
+      if (meta.acceptors === null) meta.acceptors = state.faults.acceptors;
+    } else {
+      await f.res.arrayBuffer();
+    }
+    if (meta.acceptors === null) throw new Error("neither GET /v1/health nor the dev admin API answered");
+    if (typeof meta.majority !== "number") meta.majority = Math.floor(meta.acceptors / 2) + 1;
+    state.meta = meta;
+    setText($("mode"), (meta.devAdmin ? "Dev mode: admin and fault routes on" : "Operator mode: no dev admin API") +
+      " · N = " + meta.acceptors + " acceptors, majority " + meta.majority);
+    buildTables();
+    $("dev-form").hidden = !meta.devAdmin;
+    $("load-section").hidden = !meta.devAdmin;
+    setText($("key-note"), meta.devAdmin ? "" : "Per-acceptor state needs the dev admin API (DEV_ADMIN = \"true\").");
+  }
+
+  function hint(index) {
+    var h = state.meta && state.meta.locationHints ? state.meta.locationHints[index] : null;
+    return h ? h : "none";
+  }
+
+  function buildTables() {
+    var n = state.meta.acceptors;
+    var body = $("acceptors-body");
+    body.replaceChildren();
+    for (var i = 0; i < n; i++) {
+      var tr = el("tr", { id: "slot-" + i });
+      tr.append(el("th", { scope: "row" }, "Acceptor " + i + " (" + hint(i) + ")"));
+      ["promised", "accepted", "version", "value", "majority"].forEach(function (name) {
+        tr.append(el("td", { "data-field": name }, "—"));
+      });
+      body.append(tr);
+    }
+    var cluster = $("cluster-body");
+    cluster.replaceChildren();
+    for (var j = 0; j < n; j++) {
+      var row = el("tr", { id: "acceptor-" + j });
+      row.append(el("th", { scope: "row" }, "Acceptor " + j));
+      row.append(el("td", { "data-field": "hint" }, hint(j)));
+      row.append(el("td", { "data-field": "reachable" }, "—"));
+      row.append(el("td", { "data-field": "latency" }, "—"));
+      row.append(el("td", { "data-field": "fault" }, state.meta.devAdmin ? "—" : "n/a"));
+      var actions = el("td", { "data-field": "actions" });
+      if (state.meta.devAdmin) {
+        var group = el("div", { class: "actions", role: "group", "aria-label": "Faults of acceptor " + j });
+        group.append(faultButton(j, "down", "Take down", "Take down acceptor " + j));
+        group.append(faultButton(j, "slow", "Slow", "Slow acceptor " + j));
+        group.append(faultButton(j, "none", "Bring back", "Bring back acceptor " + j));
+        actions.append(group);
+      } else {
+        actions.textContent = "n/a";
+      }
+      row.append(actions);
+      cluster.append(row);
+    }
+  }
+
+  function cell(rowId, field) {
+    return $(rowId).querySelector('[data-field="' + field + '"]');
+  }
+
+  // ---- faults (dev admin) ----
+
+  function faultButton(index, mode, label, aria) {
+    var button = el("button", { type: "button", "aria-label": aria, "data-acceptor": String(index), "data-mode": mode }, label);
+    if (mode === "down") button.className = "danger";
+    button.addEventListener("click", function () { setFault(index, mode); });
+    return button;
+  }
+
+  async function setFault(index, mode) {
+    var fault = { acceptor: index, mode: mode };
+    if (mode === "slow") {
+      var slow = Number($("slow-ms").value);
+      if (!Number.isInteger(slow) || slow < 0 || slow > 600000) {
+        setText($("fault-result"), "Slow by: enter whole milliseconds from 0 to 600000.");
+        $("slow-ms").focus();
+        return;
+      }
+      fault.ms = slow;
+    }
+    try {
+      var r = await api("POST", "/v1/admin/faults", { body: JSON.stringify(fault), headers: { "content-type": "application/json" } });
+      if (!r.res.ok) { setText($("fault-result"), "Fault not set: " + (await errorText(r.res))); return; }
+      state.faults = await r.res.json();
+      setText($("fault-result"), mode === "none" ? "Acceptor " + index + " is back." :
+        mode === "down" ? "Acceptor " + index + " is down." : "Acceptor " + index + " is slowed by " + fault.ms + " ms.");
+    } catch (e) {
+      setText($("fault-result"), "Fault not set: " + e.message);
+    }
+    refreshNow();
+  }
+
+  async function clearFaults() {
+    try {
+      var r = await api("DELETE", "/v1/admin/faults");
+      if (!r.res.ok) { setText($("fault-result"), "Faults not cleared: " + (await errorText(r.res))); return; }
+      state.faults = await r.res.json();
+      setText($("fault-result"), "Every acceptor is back.");
+    } catch (e) {
+      setText($("fault-result"), "Faults not cleared: " + e.message);
+    }
+    refreshNow();
+  }
+
+  async function loadFaults() {
+    var r = await api("GET", "/v1/admin/faults");
+    if (r.res.ok) state.faults = await r.res.json();
+  }
+
+  function faultOf(index) {
+    if (!state.faults || !state.faults.faults) return null;
+    return state.faults.faults.filter(function (f) { return f.acceptor === index; })[0] || null;
+  }
+
+  function describeFault(f) {
+    if (!f || f.mode === "none") return "none";
+    if (f.mode === "slow") return "slow (+" + f.ms + " ms)";
+    if (f.mode === "flaky") return "flaky (" + Math.round(f.rate * 100) + "% fail)";
+    return f.mode;
+  }
+
+  // ---- the key: linearizable read and raw acceptor state ----
+
+  async function loadCurrent() {
+    var key = state.key;
+    var r = await api("GET", keyPath("/v1/keys/", key));
+    if (key !== state.key) return;
+    pushSample(state.readLatency, r.elapsed);
+    setText($("current-timing"), ms(r.elapsed) + " in the browser" + (timing(r.res) ? "; server: " + timing(r.res) : ""));
+    if (r.res.status === 200) {
+      var bytes = new Uint8Array(await r.res.arrayBuffer());
+      var version = (r.res.headers.get("etag") || "").replace(/"/g, "");
+      setText($("current-status"), "present");
+      setText($("current-version"), version);
+      setText($("current-type"), r.res.headers.get("content-type") || "—");
+      setText($("current-value"), preview(bytes, 2000));
+    } else if (r.res.status === 404) {
+      await r.res.arrayBuffer();
+      setText($("current-status"), "not found (never written, or deleted)");
+      setText($("current-version"), "—");
+      setText($("current-type"), "—");
+      setText($("current-value"), "—");
+    } else {
+      setText($("current-status"), await errorText(r.res));
+      setText($("current-version"), "—");
+      setText($("current-type"), "—");
+      setText($("current-value"), "—");
+    }
+  }
+
+  function preview(bytes, limit) {
+    var text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, Math.min(bytes.length, limit + 4)));
+    } catch (e) {
+      return bytes.length + " bytes (binary)";
+    }
+    return text.length > limit ? text.slice(0, limit) + "…" : text;
+  }
+
+  async function loadSlots() {
+    var key = state.key;
+    var r = await api("GET", keyPath("/v1/admin/keys/", key));
+    if (key !== state.key) return;
+    if (!r.res.ok) { state.slots = null; setText($("key-note"), "Per-acceptor state: " + (await errorText(r.res))); return; }
+    state.slots = await r.res.json();
+    state.slots.elapsed = r.elapsed;
+    if (!state.meta.health) {
+      state.slots.acceptors.forEach(function (x) {
+        if (x.error === undefined) pushSample(state.acceptorLatency[x.index] || (state.acceptorLatency[x.index] = []), r.elapsed);
+      });
+    }
+    renderSlots();
+  }
+
+  /** The accepted ballot held by a majority of acceptors (that state is chosen), or null. */
+  function chosenBallot(acceptors) {
+    var counts = {};
+    acceptors.forEach(function (a) {
+      if (a.error === undefined && a.present && a.accepted) counts[a.accepted] = (counts[a.accepted] || 0) + 1;
+    });
+    var chosen = null;
+    Object.keys(counts).forEach(function (b) { if (counts[b] >= state.meta.majority) chosen = b; });
+    return chosen;
+  }
+
+  function renderSlots() {
+    var acceptors = state.slots.acceptors;
+    var chosen = chosenBallot(acceptors);
+    var answered = acceptors.filter(function (a) { return a.error === undefined; });
+    var holding = answered.filter(function (a) { return a.present; });
+    acceptors.forEach(function (a) {
+      var id = "slot-" + a.index;
+      var row = document.getElementById(id);
+      if (row === null) return;
+      var inMajority = chosen !== null && a.error === undefined && a.accepted === chosen;
+      row.className = a.error !== undefined ? "failed" : inMajority ? "majority" : "";
+      if (a.error !== undefined) {
+        setText(cell(id, "promised"), "unreachable: " + a.error);
+        cell(id, "promised").removeAttribute("title");
+        setBallot(cell(id, "accepted"), null);
+        setText(cell(id, "accepted"), "—");
+        setText(cell(id, "version"), "—");
+        setText(cell(id, "value"), "—");
+        setText(cell(id, "majority"), "no answer");
+        return;
+      }
+      setBallot(cell(id, "promised"), a.promised);
+      setBallot(cell(id, "accepted"), a.accepted);
+      setText(cell(id, "version"), a.version === null || a.version === undefined ? "—" : String(a.version));
+      var value = !a.present ? "no row" : a.deleted ? "tombstone (deleted)" :
+        typeof a.preview === "string" ? a.preview : a.bytes === null || a.bytes === undefined ? "—" : a.bytes + " bytes";
+      if (a.present && !a.deleted && inMajority && typeof a.preview !== "string" && a.bytes !== null) {
+        value = a.bytes + " bytes (current)";
+      }
+      setText(cell(id, "value"), value);
+      setText(cell(id, "majority"), inMajority ? "yes, chosen" : chosen === null ? "no majority" : "no (behind)");
+    });
+    var note;
+    if (holding.length === 0 && answered.length >= state.meta.majority) note = "No acceptor holds this key yet.";
+    else if (chosen !== null) note = "Chosen: accepted ballot " + shortBallot(chosen) + " is on a majority (" + state.meta.majority + " of " + state.meta.acceptors + ").";
+    else if (answered.length < state.meta.majority) note = "Only " + answered.length + " of " + state.meta.acceptors + " acceptors answered: no majority to read from.";
+    else note = "No accepted ballot is on a majority yet: the next read will write the highest one back.";
+    setText($("key-note"), note + " Inspected in " + ms(state.slots.elapsed) + ".");
+  }
+
+  // ---- cluster: GET /v1/health pings each acceptor object directly (it bypasses injected faults); in dev mode the
+  // admin inspect of the key goes through the fault table like the proposer does, so both decide "reachable" ----
+
+  async function loadHealth() {
+    var shard = state.slots ? state.slots.shard : null;
+    if (shard === null || shard === undefined) {
+      // Every shard costs N pings per shard: without a shard to aim at, probe all of them every 5th refresh only.
+      state.healthTicks = (state.healthTicks || 0) + 1;
+      if (state.health && state.healthTicks % 5 !== 1) return;
+    }
+    var r = await api("GET", "/v1/health" + (shard === null || shard === undefined ? "" : "?shard=" + shard));
+    var body = null;
+    try { body = await r.res.json(); } catch (e) { body = null; }
+    if (!body || !Array.isArray(body.shards)) { state.health = null; return; }
+    var perIndex = {};
+    body.shards.forEach(function (s) {
+      s.acceptors.forEach(function (a) {
+        var agg = perIndex[a.index] || (perIndex[a.index] = { ok: true, latency: 0, error: null });
+        if (!a.ok) { agg.ok = false; if (agg.error === null) agg.error = a.error || "no answer"; }
+        agg.latency = Math.max(agg.latency, a.latencyMs);
+      });
+    });
+    Object.keys(perIndex).forEach(function (i) {
+      var samples = state.acceptorLatency[i] || (state.acceptorLatency[i] = []);
+      if (perIndex[i].ok) pushSample(samples, perIndex[i].latency);
+    });
+    state.health = { shards: body.shards.length === 1 ? "shard " + body.shards[0].shard : "all " + body.shards.length + " shards", perIndex: perIndex };
+  }
+
+  function renderCluster() {
+    var m = state.meta;
+    var up = 0;
+    var known = false;
+    for (var i = 0; i < m.acceptors; i++) {
+      var id = "acceptor-" + i;
+      var health = state.health ? state.health.perIndex[i] : undefined;
+      var slot = state.slots ? state.slots.acceptors.filter(function (a) { return a.index === i; })[0] : undefined;
+      var reasons = [];
+      if (health && !health.ok) reasons.push(health.error);
+      if (slot && slot.error !== undefined) reasons.push(slot.error);
+      var reachable = health !== undefined || slot !== undefined ? reasons.length === 0 : null;
+      if (reachable !== null) known = true;
+      if (reachable) up++;
+      var reach = cell(id, "reachable");
+      var verdict = reachable === null ? "unknown" : reachable ? "yes" : "no";
+      var why = reachable === false ? reasons.join("; ") : "";
+      if (reach.getAttribute("data-text") !== verdict + why) {
+        reach.setAttribute("data-text", verdict + why);
+        reach.replaceChildren(document.createTextNode(verdict));
+        if (why) reach.append(el("span", { class: "reason" }, why));
+      }
+      reach.className = reachable === null ? "muted" : reachable ? "ok" : "bad";
+      var samples = state.acceptorLatency[i] || [];
+      var med = median(samples);
+      setText(cell(id, "latency"), med === null || reachable === false ? "—" : ms(med) + (state.health ? "" : " (whole inspect)"));
+      $(id).className = reachable === false ? "failed" : "";
+      if (m.devAdmin) setText(cell(id, "fault"), describeFault(faultOf(i)));
+    }
+    var source = state.health
+      ? "Reachable: the Worker pinged the acceptor objects of " + state.health.shards + " (GET /v1/health)" +
+        (state.slots ? " and the dev admin inspected key \u201c" + state.slots.key + "\u201d through the injected faults" : "") +
+        ". Latency: median of the last " + LATENCY_SAMPLES + " health pings, measured in the Worker."
+      : state.slots
+        ? "This server has no /v1/health: reachability is derived from the dev admin inspect of key \u201c" + state.slots.key +
+          "\u201d; latency is that whole inspect (all acceptors in parallel), seen from the browser."
+        : "This server has neither /v1/health nor the dev admin API: only reads of the key are visible.";
+    setText($("cluster-source"), source);
+    var banner = $("quorum");
+    if (!known) {
+      setText(banner, "Quorum status unknown.");
+      banner.className = "banner warn";
+    } else if (up >= m.majority) {
+      setText(banner, "Quorum available: " + up + " of " + m.acceptors + " acceptors reachable (majority is " + m.majority +
+        "). Reads and writes succeed" + (up > m.majority ? "; " + (up - m.majority) + " more may fail." : up === m.majority ? "; one more failure stops them." : "."));
+      banner.className = up === m.acceptors ? "banner ok" : "banner warn";
+    } else {
+      setText(banner, "Quorum lost: " + up + " of " + m.acceptors + " acceptors reachable (majority is " + m.majority +
+        "). Writes answer 503 and change nothing.");
+      banner.className = "banner bad";
+    }
+  }
+
+  // ---- refresh loop ----
+
+  async function refresh() {
+    if (state.needsToken || state.meta === null) return;
+    var tasks = [loadCurrent()];
+    if (state.meta.devAdmin) tasks.push(loadSlots(), loadFaults());
+    var results = await Promise.allSettled(tasks);
+    // After the slots: they name the key's shard, so health pings only that shard.
+    if (state.meta.health) {
+      try { await loadHealth(); } catch (e) { results.push({ status: "rejected", reason: e }); }
+    }
+    var failed = results.filter(function (r) { return r.status === "rejected"; });
+    if (state.needsToken) return;
+    renderCluster();
+    var status = state.paused ? "Live refresh paused." : "Live: refreshed at " + new Date().toLocaleTimeString() + ".";
+    if (failed.length > 0) status += " Some requests failed: " + failed[0].reason.message;
+    setText($("refresh-status"), status);
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    if (!state.paused) state.timer = setTimeout(tick, REFRESH_MS);
+  }
+
+  async function tick() {
+    if (state.busy) { state.again = true; return; }
+    state.busy = true;
+    try {
+      do {
+        state.again = false;
+        await refresh();
+      } while (state.again);
+    } finally {
+      state.busy = false;
+      schedule();
+    }
+  }
+
+  function refreshNow() {
+    clearTimeout(state.timer);
+    tick();
+  }
+
+  function setupKey() {
+    var fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
+    if (fromHash) { state.key = fromHash; $("key").value = fromHash; }
+    $("key-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var key = $("key").value;
+      if (key === "") return;
+      state.key = key;
+      state.slots = null;
+      state.readLatency = [];
+      state.acceptorLatency = {};
+      history.replaceState(null, "", "#key=" + encodeURIComponent(key));
+      refreshNow();
+    });
+    $("pause").addEventListener("click", function () {
+      state.paused = !state.paused;
+      var button = $("pause");
+      button.setAttribute("aria-pressed", String(state.paused));
+      button.textContent = state.paused ? "Resume live refresh" : "Pause live refresh";
+      setText($("refresh-status"), state.paused ? "Live refresh paused." : "Live refresh resumed.");
+      if (state.paused) clearTimeout(state.timer); else refreshNow();
+    });
+  }
+
+  // ---- changes from the console ----
+
+  async function change(what, method, path, body, headers) {
+    var result = $("write-result");
+    setText(result, what + "…");
+    try {
+      var r = await api(method, path, { body: body, headers: headers });
+      var ok = r.res.ok;
+      var text;
+      if (!ok) text = what + " failed: " + (await errorText(r.res));
+      else if (r.res.status === 204) text = what + ": done";
+      else {
+        var answer = await r.res.json();
+        text = what + ": " + (answer.value !== undefined ? "value " + answer.value + ", " : "") + "version " + answer.version +
+          " (" + r.res.status + (r.res.status === 201 ? " created" : "") + ")";
+      }
+      text += " in " + ms(r.elapsed) + (timing(r.res) ? "; server: " + timing(r.res) : "") + ".";
+      result.className = "status " + (ok ? "ok" : "bad");
+      setText(result, text);
+    } catch (e) {
+      result.className = "status bad";
+      setText(result, what + " failed: " + e.message);
+    }
+    refreshNow();
+  }
+
+  function setupWrites() {
+    $("write-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      change("Write", "PUT", keyPath("/v1/keys/", state.key), $("value").value, { "content-type": "text/plain; charset=utf-8" });
+    });
+    $("increment").addEventListener("click", function () {
+      change("Increment", "POST", keyPath("/v1/keys/", state.key) + "/increment", '{"by":1}', { "content-type": "application/json" });
+    });
+    $("delete").addEventListener("click", function () {
+      change("Delete", "DELETE", keyPath("/v1/keys/", state.key));
+    });
+    $("clear-faults").addEventListener("click", clearFaults);
+  }
+
+  // ---- run load: concurrent increments from the browser ----
+
+  function classify(status) {
+    if (status >= 200 && status < 300) return "ok";
+    if (status === 409 || status === 412) return "conflict";
+    if (status === 503) return "unavailable";
+    if (status === 504) return "unknown";
+    return "other";
+  }
+
+  function renderLoad() {
+    var l = state.load;
+    if (l === null) return;
+    l.frame = 0;
+    setText($("load-ok"), String(l.counts.ok));
+    setText($("load-conflict"), String(l.counts.conflict));
+    setText($("load-unavailable"), String(l.counts.unavailable));
+    setText($("load-unknown"), String(l.counts.unknown));
+    setText($("load-other"), String(l.counts.other));
+    var seconds = (now() - l.started) / 1000;
+    setText($("load-rate"), seconds > 0 ? String(Math.round(l.counts.ok / seconds)) : "—");
+    $("load-progress").value = l.done;
+  }
+
+  async function runLoad() {
+    if (state.load !== null) return;
+    var key = $("load-key").value;
+    var total = Number($("load-total").value);
+    var inFlight = Number($("load-concurrency").value);
+    if (key === "" || !Number.isInteger(total) || total < 1 || total > 100000 || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 256) {
+      setText($("load-result"), "Enter a counter key, 1 to 100000 increments and 1 to 256 in flight.");
+      return;
+    }
+    var l = state.load = {
+      counts: { ok: 0, conflict: 0, unavailable: 0, unknown: 0, other: 0, stopped: 0 },
+      started: now(), done: 0, next: 0, frame: 0, last: null, abort: new AbortController(), otherCodes: {},
+    };
+    $("load-progress").max = total;
+    $("load-run").disabled = true;
+    $("load-stop").disabled = false;
+    setText($("load-result"), "Running " + total + " increments of \u201c" + key + "\u201d, " + inFlight + " in flight…");
+    var path = keyPath("/v1/keys/", key) + "/increment";
+    async function worker() {
+      while (l.next < total && !l.abort.signal.aborted) {
+        l.next++;
+        var kind;
+        try {
+          var r = await api("POST", path, { body: '{"by":1}', headers: { "content-type": "application/json" }, signal: l.abort.signal });
+          kind = classify(r.res.status);
+          if (kind === "other") l.otherCodes[r.res.status] = (l.otherCodes[r.res.status] || 0) + 1;
+          if (kind === "ok") {
+            var answer = await r.res.json();
+            if (l.last === null || answer.version > l.last.version) l.last = answer;
+          } else {
+            await r.res.arrayBuffer();
+          }
+        } catch (e) {
+          kind = l.abort.signal.aborted ? "stopped" : "other";
+          if (kind === "other") l.otherCodes[e.message] = (l.otherCodes[e.message] || 0) + 1;
+        }
+        l.counts[kind]++;
+        l.done++;
+        if (l.frame === 0) l.frame = requestAnimationFrame(renderLoad);
+      }
+    }
+    var workers = [];
+    for (var i = 0; i < inFlight; i++) workers.push(worker());
+    await Promise.all(workers);
+    if (l.frame !== 0) cancelAnimationFrame(l.frame);
+    renderLoad();
+    var c = l.counts;
+    var seconds = (now() - l.started) / 1000;
+    setText($("load-result"), (l.abort.signal.aborted ? "Stopped" : "Done") + " after " + seconds.toFixed(1) + " s: " +
+      c.ok + " succeeded, " + c.conflict + " conflicts, " + c.unavailable + " unavailable (503), " + c.unknown + " unknown outcome (504), " +
+      c.other + " other errors" + (c.other ? " (" + Object.keys(l.otherCodes).map(function (k) { return k + " \u00d7" + l.otherCodes[k]; }).join(", ") + ")" : "") + (c.stopped ? ", " + c.stopped + " stopped before an answer (outcome not seen)" : "") + "." +
+      (l.last ? " Counter at " + l.last.value + ", version " + l.last.version + "." : ""));
+    state.load = null;
+    $("load-run").disabled = false;
+    $("load-stop").disabled = true;
+  }
+
+  function setupLoad() {
+    $("load-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      runLoad().catch(function (e) { setText($("load-result"), "Load failed: " + e.message); });
+    });
+    $("load-stop").addEventListener("click", function () {
+      if (state.load !== null) state.load.abort.abort();
+    });
+  }
+
+  // ---- start ----
+
+  async function start() {
+    try {
+      await loadMeta();
+    } catch (e) {
+      if (!state.needsToken) setText($("mode"), "Could not load the console: " + e.message);
+      return;
+    }
+    refreshNow();
+  }
+
+  function init() {
+    setupToken();
+    setupKey();
+    setupWrites();
+    setupLoad();
+    start();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
+`;
