@@ -1,5 +1,6 @@
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { loadConfig } from "./config.js";
+import { consoleAsset } from "./console/routes.js";
 import type { Env } from "./env.js";
 import { createDevAdmin } from "./http/admin.js";
 import { createApp, type App as BallotApp, type RouteInfo } from "./http/app.js";
@@ -24,6 +25,9 @@ let app: App | undefined;
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
+    // The console's static page, script and stylesheet: constants with no data, served before auth (see src/console).
+    const asset = consoleAsset(request);
+    if (asset !== undefined) return asset;
     try {
       app ??= serve(env);
     } catch (error) {
