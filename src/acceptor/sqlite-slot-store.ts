@@ -1,6 +1,6 @@
 import type { Ballot } from "../core/ballot.js";
 import type { Slot, SlotStore } from "../core/acceptor.js";
-import type { Register } from "../core/register.js";
+import type { LineageEntry, Register } from "../core/register.js";
 
 type Row = {
   promised_counter: number | null;
@@ -12,6 +12,7 @@ type Row = {
   value: ArrayBuffer | null;
   content_type: string | null;
   origin: string | null;
+  lineage: string | null;
 };
 
 /**
@@ -25,8 +26,11 @@ export class SqliteSlotStore implements SlotStore {
       key TEXT PRIMARY KEY,
       promised_counter INTEGER, promised_proposer TEXT,
       accepted_counter INTEGER, accepted_proposer TEXT,
-      version INTEGER, tombstone INTEGER, value BLOB, content_type TEXT, origin TEXT
+      version INTEGER, tombstone INTEGER, value BLOB, content_type TEXT, origin TEXT, lineage TEXT
     ) WITHOUT ROWID`);
+    // Tables made before the lineage column existed get it added (it is optional in the register).
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(slots)").toArray();
+    if (!columns.some((c) => c.name === "lineage")) sql.exec("ALTER TABLE slots ADD COLUMN lineage TEXT");
   }
 
   read(key: string): Slot | undefined {
@@ -43,7 +47,7 @@ export class SqliteSlotStore implements SlotStore {
     const s = slot.state;
     this.sql.exec(
       `INSERT OR REPLACE INTO slots (key, promised_counter, promised_proposer, accepted_counter, accepted_proposer,
-        version, tombstone, value, content_type, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        version, tombstone, value, content_type, origin, lineage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       key,
       slot.promised?.counter ?? null,
       slot.promised?.proposer ?? null,
@@ -54,6 +58,7 @@ export class SqliteSlotStore implements SlotStore {
       s?.value ?? null,
       s?.contentType ?? null,
       s?.origin ?? null,
+      s?.lineage === undefined ? null : JSON.stringify(s.lineage),
     );
   }
 
@@ -74,5 +79,6 @@ function register(row: Row): Register {
     value: row.tombstone === 1 ? null : new Uint8Array(row.value ?? new ArrayBuffer(0)),
     contentType: row.content_type ?? "",
     origin: row.origin ?? "",
+    ...(row.lineage === null ? {} : { lineage: JSON.parse(row.lineage) as LineageEntry[] }),
   };
 }

@@ -5,7 +5,7 @@ import { compose, type Composition } from "./compose.js";
 import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import { majority, runRound } from "./quorum.js";
-import { versionOf, type Register } from "./register.js";
+import { lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache } from "./promise-cache.js";
 
 export interface ProposerConfig {
@@ -95,13 +95,14 @@ export class Proposer {
     if (!this.config.peekReads) return this.change(key, read());
     const stats = newStats();
     const started = this.clock.now();
+    const deadline = started + this.config.deadlineMs;
     const tally = await runRound<Peeked>(
       this.config.acceptors,
       this.quorum,
       "peeked",
       (i) => this.transport.send(i, { type: "peek", key }),
       this.clock,
-      this.config.roundTimeoutMs,
+      this.roundTimeout(deadline),
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
@@ -111,7 +112,7 @@ export class Proposer {
       return { kind: "applied", state: agreed, previous: agreed, stats };
     }
     // Disagreement (a change in flight, or a lagging acceptor): settle it with a full round that writes back.
-    return this.change(key, read(), stats);
+    return this.change(key, read(), stats, deadline);
   }
 
   /**
@@ -124,13 +125,18 @@ export class Proposer {
    * touch I/O, timers and promise fulfillers of its own context. Polling also bounds a waiter's wait when the
    * leader's request is cancelled.
    */
-  async change(key: string, change: Change, stats: RoundStats = newStats()): Promise<Outcome> {
+  async change(
+    key: string,
+    change: Change,
+    stats: RoundStats = newStats(),
+    deadline = this.clock.now() + this.config.deadlineMs,
+  ): Promise<Outcome> {
     let queue = this.queues.get(key);
     if (queue === undefined) {
       queue = { waiting: [], batch: null };
       this.queues.set(key, queue);
     }
-    const me: Waiting = { change, stats, deadline: this.clock.now() + this.config.deadlineMs };
+    const me: Waiting = { change, stats, deadline };
     queue.waiting.push(me);
     for (;;) {
       if (me.outcome !== undefined) return me.outcome;
@@ -139,7 +145,8 @@ export class Proposer {
         await this.lead(key, queue);
         continue;
       }
-      if (this.clock.now() > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
+      // The leader answers by the batch deadline; still waiting well past ours means its request was cancelled.
+      if (this.clock.now() > me.deadline + this.config.pollMs * 10) return this.abandon(queue, me);
       await this.clock.timer(this.config.pollMs).fired;
     }
   }
@@ -148,7 +155,7 @@ export class Proposer {
   private async lead(key: string, queue: KeyQueue): Promise<void> {
     const members = queue.waiting.splice(0, this.config.maxBatch);
     const deadline = Math.min(...members.map((w) => w.deadline));
-    const batch: Batch = { acceptSent: false, expires: deadline + this.config.roundTimeoutMs };
+    const batch: Batch = { acceptSent: false, expires: deadline + this.config.pollMs * 10 };
     queue.batch = batch;
     for (const m of members) m.batch = batch;
     let outcomes: Outcome[];
@@ -168,14 +175,22 @@ export class Proposer {
     if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
   }
 
-  /** A waiter past its deadline whose batch never finished (its leader's request was cancelled). */
+  /**
+   * A waiter past its deadline whose batch never finished (its leader's request was cancelled). Taken into a batch,
+   * its change may still be sent by that batch's leader: only "unknown" is true then.
+   */
   private abandon(queue: KeyQueue, me: Waiting): Outcome {
-    const reason = "gave up waiting for the key's round";
     const index = queue.waiting.indexOf(me);
-    if (index >= 0) queue.waiting.splice(index, 1);
-    return me.batch?.acceptSent === true
-      ? { kind: "unknown", reason, stats: me.stats }
-      : { kind: "unavailable", reason, stats: me.stats };
+    if (index >= 0) {
+      queue.waiting.splice(index, 1);
+      return { kind: "unavailable", reason: "waited past the deadline behind earlier changes of the key", stats: me.stats };
+    }
+    return { kind: "unknown", reason: "the round carrying this change did not finish in time", stats: me.stats };
+  }
+
+  /** A round waits at most the configured round timeout, and never past the request's deadline. */
+  private roundTimeout(deadline: number): number {
+    return Math.max(1, Math.min(this.config.roundTimeoutMs, deadline - this.clock.now()));
   }
 
   /** Runs prepare and accept rounds, retrying within the deadline, until the composed changes are settled. */
@@ -220,7 +235,7 @@ export class Proposer {
           "promised",
           (i) => this.transport.send(i, { type: "prepare", key, ballot }),
           this.clock,
-          this.config.roundTimeoutMs,
+          this.roundTimeout(deadline),
         );
         stats.rounds++;
         stats.prepareMs += this.clock.now() - started;
@@ -235,14 +250,19 @@ export class Proposer {
       let composition: Composition;
       if (lowestCandidate === Infinity) {
         composition = compose(changes, current, origin);
-      } else if (current !== null && current.origin === origin) {
-        // Recovery, and ours made it: write it back so it is chosen, and answer from the base it was made from.
-        composition = { next: current, steps: compose(changes, bases.get(current.version) ?? null, origin).steps };
-      } else if (versionOf(current) <= lowestCandidate) {
-        // Recovery, and ours is neither in this state's past nor can it be chosen once we accept over it: redo.
-        composition = compose(changes, current, origin);
       } else {
-        return all({ kind: "unknown", reason: "a newer state may or may not include this change", stats });
+        const verdict = recover(current, origin, lowestCandidate);
+        if (verdict.kind === "ours") {
+          // Ours made it: the current state is it or descends from it. Write the current state back so it is
+          // chosen, and answer each caller from the base our candidate was made from.
+          const base = bases.get(verdict.version) ?? null;
+          composition = { next: current, steps: compose(changes, base, origin).steps };
+        } else if (verdict.kind === "lost") {
+          // Ours is not in this state's past and cannot be chosen once we accept over it: apply the changes again.
+          composition = compose(changes, current, origin);
+        } else {
+          return all({ kind: "unknown", reason: "the key moved too far to tell whether this change is in its past", stats });
+        }
       }
 
       const next = composition.next;
@@ -259,7 +279,7 @@ export class Proposer {
         "accepted",
         (i) => this.transport.send(i, { type: "accept", key, ballot, state: next, promiseNext }),
         this.clock,
-        this.config.roundTimeoutMs,
+        this.roundTimeout(deadline),
       );
       stats.rounds++;
       stats.acceptMs += this.clock.now() - started;
@@ -310,6 +330,27 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
     acceptMs: a.acceptMs + b.acceptMs,
     fastPath: b.fastPath ?? a.fastPath,
   };
+}
+
+/**
+ * After an accept no majority confirmed, a fresh prepare found `current` as the highest accepted state. Our candidate
+ * states all carry `origin` and versions of at least `lowestCandidate`. If one of them is in the past of `current`,
+ * the lineage shows our origin (when it reaches back that far). If the lineage reaches back to `lowestCandidate` or
+ * below without it, none is: and once we accept over `current` at a higher ballot, none ever can be chosen.
+ */
+function recover(current: Register, origin: string, lowestCandidate: number):
+  | { kind: "ours"; version: number }
+  | { kind: "lost" }
+  | { kind: "unknown" } {
+  if (current === null) return { kind: "lost" };
+  const lineage = lineageOf(current);
+  const mine = lineage.find((entry) => entry.origin === origin);
+  if (mine !== undefined) return { kind: "ours", version: mine.version };
+  const oldest = lineage[lineage.length - 1];
+  if (versionOf(current) <= lowestCandidate || (oldest !== undefined && oldest.version <= lowestCandidate)) {
+    return { kind: "lost" };
+  }
+  return { kind: "unknown" };
 }
 
 function newStats(): RoundStats {

@@ -13,6 +13,26 @@ export interface RegisterState {
    * to tell whether its change made it into the register (see recovery in proposer.ts).
    */
   readonly origin: string;
+  /**
+   * The origins of the latest changes that led here, newest first: entry i produced the versions above entry i+1's
+   * up to its own `version` (a coalesced round produces several versions at once). Bounded to LINEAGE_LENGTH. It lets
+   * a proposer that lost track of an accept tell, while the key moved only a few versions since, whether its change
+   * is in the past of the current state.
+   */
+  readonly lineage?: readonly LineageEntry[];
+}
+
+export interface LineageEntry {
+  readonly origin: string;
+  readonly version: number;
+}
+
+export const LINEAGE_LENGTH = 6;
+
+/** The lineage of a state, including the state's own origin when it is missing (states made before lineage). */
+export function lineageOf(r: Register): readonly LineageEntry[] {
+  if (r === null) return [];
+  return r.lineage ?? [{ origin: r.origin, version: r.version }];
 }
 
 /** null: no state was ever accepted for the key. */

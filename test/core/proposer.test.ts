@@ -271,11 +271,11 @@ describe("proposer: piggybacked prepare", () => {
     const outcome = await cluster.clock.runUntil(p1.change(K, increment(1)));
     const { proposer: reader } = cluster.proposer("r", { clockOffsetMs: 1_000_000 });
     const final = expectApplied(await reader.read(K));
-    // Every acceptor rejected the piggybacked accept, so it can never be chosen. The proposer cannot see that
-    // from its candidate bookkeeping (version 2 < the version 3 it finds), so it answers "unknown" (allowed, if
-    // imprecise: were it to treat an accept rejected by all N as never proposed, this would be applied, "4").
-    expect(outcome.kind).toBe("unknown");
-    expect(text(final.state)).toBe("3"); // p1's last increment did not land
+    // Every acceptor rejected the piggybacked accept. The recovery prepare finds version 3, whose lineage reaches
+    // back to version 1 without p1's origin: the lost change is not in its past, so it is applied again, once.
+    expect(outcome.kind).toBe("applied");
+    expect(text(final.state)).toBe("4");
+    expect(final.state?.version).toBe(4);
   });
 });
 
@@ -419,7 +419,7 @@ describe("proposer: recovery of a lost accept", () => {
     expect(read.state?.version).toBe(2);
   });
 
-  it("is unknown when another proposer built a newer state, possibly on top of it", async () => {
+  it("is applied, once, when another proposer built a newer state on top of it (the lineage shows it)", async () => {
     const cluster = new Cluster(3);
     const { proposer: p1, link: l1 } = cluster.proposer("p1");
     const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
@@ -432,12 +432,37 @@ describe("proposer: recovery of a lost accept", () => {
     expect(text(p2Outcome.state)).toBe("2");
     expect(p2Outcome.previous?.origin).toMatch(/^p1:/);
 
-    const outcome = await cluster.clock.runUntil(pending);
-    expect(outcome.kind).toBe("unknown");
+    const outcome = expectApplied(await cluster.clock.runUntil(pending));
+    expect(text(outcome.state)).toBe("1"); // answered with the state its own change produced
+    expect(outcome.state?.version).toBe(1);
     // Nothing was applied twice: the counter holds both increments once.
     const { proposer: reader } = cluster.proposer("r");
     const read = expectApplied(await cluster.clock.runUntil(reader.read(K)));
     expect(text(read.state)).toBe("2");
     expect(read.state?.version).toBe(2);
+  });
+
+  it("is unknown when the key moved past the lineage's reach since, with nothing applied twice", async () => {
+    const cluster = new Cluster(3);
+    const { proposer: p1, link: l1 } = cluster.proposer("p1");
+    const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
+    l1.rule = failFirstAccepts();
+    const pending = p1.change(K, increment(1));
+    await flush();
+    expect(cluster.clock.pendingTimers).toBe(1);
+    // p2 sees p1's lone accept on acceptor 0 (the highest ballot) and builds on it: version 2, counter 2.
+    const p2Outcome = expectApplied(await p2.change(K, increment(1)));
+    expect(text(p2Outcome.state)).toBe("2");
+    expect(p2Outcome.previous?.origin).toMatch(/^p1:/);
+    // p2 moves the key on, further than a state remembers origins (LINEAGE_LENGTH).
+    for (let i = 0; i < 8; i++) expectApplied(await p2.change(K, increment(1)));
+
+    const outcome = await cluster.clock.runUntil(pending);
+    expect(outcome.kind).toBe("unknown");
+    // Nothing was applied twice: the counter holds both increments once.
+    const { proposer: reader } = cluster.proposer("r");
+    const read = expectApplied(await cluster.clock.runUntil(reader.read(K)));
+    expect(text(read.state)).toBe("10");
+    expect(read.state?.version).toBe(10);
   });
 });
