@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // Durable Objects run inside workerd.
 export default defineConfig({
   test: {
+    // The Worker logs one JSON line per request (src/http/request-log.ts); keep them out of test output.
+    onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),
     projects: [
       {
         test: {
