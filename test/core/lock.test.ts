@@ -69,7 +69,7 @@ describe("lock changes", () => {
       const owner = `o${i % 5}`;
       const op = i % 3;
       const lease = leaseOf(state);
-      const result =
+      const result: { next: Register; refused?: string } =
         op === 0 ? run(state, acquire(owner, 500, now))
         : op === 1 && lease ? run(state, renew(lease.owner, lease.token, 500, now))
         : lease ? run(state, release(lease.owner, lease.token))
