@@ -10,6 +10,12 @@ export interface ClientOptions {
   readonly token?: string;
   /** Defaults to the global `fetch`. With a service binding: `(input, init) => env.BALLOT.fetch(input, init)`. */
   readonly fetch?: FetchLike;
+  /**
+   * Gives up on a request after this many ms (default 10,000; `Infinity` for never). The server answers within its
+   * own deadline (4 s by default), so this only fires when the network loses the request. A timed-out change is
+   * `OutcomeUnknown`, a timed-out read `Unavailable`.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A value as stored: its bytes (or decoded form), its version (the ETag) and its content type. */
@@ -100,10 +106,13 @@ export function createClient(options: ClientOptions): BallotClient {
   const prefix = base.origin + base.pathname.replace(/\/+$/, "");
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const auth: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!(timeoutMs > 0)) throw new TypeError("timeoutMs must be positive");
 
   /** Sends one request; a request that got no response is Unavailable for a read, OutcomeUnknown for a change. */
   async function send(method: string, path: string, headers: Record<string, string>, body?: Uint8Array): Promise<Response> {
     const init: RequestInit = { method, headers: { ...auth, ...headers } };
+    if (Number.isFinite(timeoutMs)) init.signal = AbortSignal.timeout(timeoutMs);
     if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
     try {
       return await doFetch(prefix + path, init);

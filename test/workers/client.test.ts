@@ -136,6 +136,17 @@ describe("client against the Worker in workerd", () => {
     expect((odd as BallotError).status).toBe(418);
   });
 
+  it("gives up after timeoutMs: Unavailable for a read, OutcomeUnknown for a change", async () => {
+    const silent: FetchLike = (_input, init) =>
+      new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)));
+    const slow = createClient({ baseUrl: BASE, fetch: silent, timeoutMs: 20 });
+    const read = await slow.get("k").catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(Unavailable);
+    expect((read as Unavailable).code).toBe("network_error");
+    expect(await slow.increment("k").catch((e: unknown) => e)).toBeInstanceOf(OutcomeUnknown);
+    expect(() => createClient({ baseUrl: BASE, timeoutMs: 0 })).toThrow(TypeError);
+  });
+
   it("sends the bearer token and keeps a base path prefix", async () => {
     const seen: Request[] = [];
     const spy = createClient({
