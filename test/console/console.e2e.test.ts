@@ -52,10 +52,10 @@ afterAll(async () => {
 const EXPECTED_HTTP = /^Failed to load resource: the server responded with a status of (404 \(Not Found\)|503 \(Service Unavailable\)|504 \(Gateway Timeout\))$/;
 
 /** Every error the page reports: console.error, uncaught exceptions, failed loads. */
-function collectErrors(page: Page): string[] {
+function collectErrors(page: Page, expected: RegExp = EXPECTED_HTTP): string[] {
   const errors: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error" && !EXPECTED_HTTP.test(message.text())) errors.push(`console: ${message.text()}`);
+    if (message.type() === "error" && !expected.test(message.text())) errors.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("requestfailed", (request) => {
@@ -161,4 +161,35 @@ describe("the console in Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it("asks for the token when the server has tokens, and then works with it", async () => {
+    const token = "console-e2e-token-0123456789";
+    const persist = await mkdtemp(join(tmpdir(), "ballot-console-auth-"));
+    const authed = await startLocalServer({ persistTo: persist, vars: { BALLOT_TOKENS: token } });
+    try {
+      const page = await browser!.newPage();
+      // The API's 401s before the token is entered are its designed answer.
+      const errors = collectErrors(page, /^Failed to load resource: the server responded with a status of (401 \(Unauthorized\)|404 \(Not Found\))$/);
+      // The page itself loads without a token (it holds no data); the API does not answer without one.
+      await page.goto(`${authed.url}/console#key=console-auth`);
+      await expect.poll(() => page.locator("#auth-status").textContent(), POLL).toContain("needs an API token");
+      expect(await page.locator("#auth").getAttribute("open")).not.toBeNull();
+      expect(await page.evaluate("document.activeElement && document.activeElement.id")).toBe("token");
+      expect((await fetch(`${authed.url}/v1/keys/console-auth`)).status).toBe(401);
+
+      await page.getByLabel("Bearer token (kept in this tab only)").fill(token);
+      await page.getByLabel("Bearer token (kept in this tab only)").press("Enter");
+      await expect.poll(() => page.locator("#mode").textContent(), POLL).toContain("Dev mode");
+      expect(await page.evaluate("sessionStorage.getItem('ballot.console.token')")).toBe(token);
+      await page.getByLabel("New value (text)").fill("with a token");
+      await page.getByRole("button", { name: "Write", exact: true }).click();
+      await expect.poll(() => page.locator("#write-result").textContent(), POLL).toContain("Write: version 1 (201 created)");
+      await expect.poll(() => page.locator("#current-value").textContent(), POLL).toBe("with a token");
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await authed.stop();
+      await rm(persist, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
