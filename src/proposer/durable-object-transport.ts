@@ -6,6 +6,8 @@ import { acceptorObjectName, layoutOf, shardOf } from "./placement.js";
 /** Reaches acceptor `index` of a key's shard by Durable Object RPC. */
 export class DurableObjectTransport implements Transport {
   private readonly layout: string;
+  /** Object ids by shard and index: plain values, derived by hashing names, so computed once per isolate. */
+  private readonly ids = new Map<number, DurableObjectId>();
 
   constructor(
     private readonly namespace: DurableObjectNamespace<Acceptor>,
@@ -23,8 +25,16 @@ export class DurableObjectTransport implements Transport {
     return reply;
   }
 
+  /**
+   * A stub per call: stubs are cheap, and one that met an error may stay broken, so they are not kept.
+   */
   stub(shard: number, index: number): DurableObjectStub<Acceptor> {
-    const id = this.namespace.idFromName(acceptorObjectName(this.cluster, shard, index));
+    const slot = shard * 8 + index;
+    let id = this.ids.get(slot);
+    if (id === undefined) {
+      id = this.namespace.idFromName(acceptorObjectName(this.cluster, shard, index));
+      this.ids.set(slot, id);
+    }
     const locationHint = this.locationHints[index];
     return locationHint === undefined ? this.namespace.get(id) : this.namespace.get(id, { locationHint });
   }
