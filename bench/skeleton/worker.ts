@@ -1,0 +1,288 @@
+/**
+ * The bare skeleton of the benchmark: exactly Ballot's pattern of Durable Object calls and storage writes, with no
+ * protocol logic (no ballot comparisons, no quorum bookkeeping beyond "first majority", no recovery, no timers).
+ * It is the floor of Ballot's design; Ballot's distance to it is what Ballot's own code costs.
+ *
+ * Pattern mirrored from src/ (read it there):
+ * - Layout: 16 shards (FNV-1a of the key) x N objects named `{cluster}/shard-{s}/acceptor-{i}`, one SQLite row per key
+ *   in a table of the same schema, one RPC `handle(layout, [request])` per message, stub made per call with the same
+ *   location hints (src/proposer/durable-object-transport.ts).
+ * - Acceptor call: SELECT the key's row, then for a prepare/accept one INSERT OR REPLACE of the full row in the same
+ *   synchronous turn (one commit); a peek writes nothing (src/core/acceptor.ts, src/acceptor/).
+ * - Read: one round of N parallel peeks, answered at the first majority that agrees; otherwise a full change.
+ * - Write: prepare round (N parallel, first majority) then accept round (N parallel, first majority); the accept
+ *   carries the next promise, so the next change of the key from this isolate skips the prepare (piggyback cache).
+ * - Concurrent changes of one key queue behind the round in flight and go together in the next one (coalescing);
+ *   every change, even a refused one, takes an accept round (as Ballot's proposer does).
+ * As in Ballot, a batch is led by one of its own members and waiters poll on a 1 ms timer of their own: workerd
+ * cancels a request as hung when it awaits a promise only another request resolves (tried: with a wakeup from the
+ * leader, up to 45 of 64 concurrent increments failed that way).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { applyChange, serve, type Backend, type Change, type Result, type State } from "../common/http.js";
+
+const SHARDS = 16;
+const HINTS = ["wnam", "enam", "weur"] as const;
+const MAX_BATCH = 256;
+/** How often a change waiting behind its key's round checks whether it was answered or may lead (as Ballot). */
+const POLL_MS = 1;
+const CACHE_SIZE = 10_000;
+
+interface Env {
+  ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
+  BALLOT_ACCEPTORS?: string;
+  BALLOT_CLUSTER?: string;
+}
+
+interface Ballot {
+  counter: number;
+  proposer: string;
+}
+interface WireState {
+  version: number;
+  value: Uint8Array | null;
+  contentType: string;
+  origin: string;
+}
+type Req =
+  | { type: "peek"; key: string }
+  | { type: "prepare"; key: string; ballot: Ballot }
+  | { type: "accept"; key: string; ballot: Ballot; state: WireState | null; promiseNext?: Ballot };
+type Rep =
+  | { type: "peeked"; accepted: Ballot | null; state: WireState | null }
+  | { type: "promised"; accepted: Ballot | null; state: WireState | null }
+  | { type: "accepted" };
+
+type Row = {
+  promised_counter: number | null;
+  promised_proposer: string | null;
+  accepted_counter: number | null;
+  accepted_proposer: string | null;
+  version: number | null;
+  tombstone: number | null;
+  value: ArrayBuffer | null;
+  content_type: string | null;
+  origin: string | null;
+};
+
+export class SkeletonAcceptor extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private layout: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS slots (
+      key TEXT PRIMARY KEY,
+      promised_counter INTEGER, promised_proposer TEXT,
+      accepted_counter INTEGER, accepted_proposer TEXT,
+      version INTEGER, tombstone INTEGER, value BLOB, content_type TEXT, origin TEXT
+    ) WITHOUT ROWID`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  handle(layout: string, requests: Req[]): Rep[] {
+    if (this.layout !== layout) {
+      this.sql.exec("INSERT OR REPLACE INTO meta (name, value) VALUES ('layout', ?)", layout);
+      this.layout = layout;
+    }
+    return requests.map((r) => {
+      const row = this.sql.exec<Row>("SELECT * FROM slots WHERE key = ?", r.key).toArray()[0];
+      const accepted = row?.accepted_counter != null ? { counter: row.accepted_counter, proposer: row.accepted_proposer ?? "" } : null;
+      const state: WireState | null =
+        row?.version != null
+          ? { version: row.version, value: row.tombstone === 1 ? null : new Uint8Array(row.value ?? new ArrayBuffer(0)), contentType: row.content_type ?? "", origin: row.origin ?? "" }
+          : null;
+      if (r.type === "peek") return { type: "peeked", accepted, state };
+      if (r.type === "prepare") {
+        this.write(r.key, r.ballot, accepted, state);
+        return { type: "promised", accepted, state };
+      }
+      this.write(r.key, r.promiseNext ?? null, r.ballot, r.state);
+      return { type: "accepted" };
+    });
+  }
+
+  private write(key: string, promised: Ballot | null, accepted: Ballot | null, s: WireState | null): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO slots (key, promised_counter, promised_proposer, accepted_counter, accepted_proposer,
+        version, tombstone, value, content_type, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      key,
+      promised?.counter ?? null,
+      promised?.proposer ?? null,
+      accepted?.counter ?? null,
+      accepted?.proposer ?? null,
+      s?.version ?? null,
+      s === null ? null : s.value === null ? 1 : 0,
+      s?.value ?? null,
+      s?.contentType ?? null,
+      s?.origin ?? null,
+    );
+  }
+}
+
+function shardOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(key)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % SHARDS;
+}
+
+interface Waiter {
+  change: Change;
+  result?: Result;
+  error?: unknown;
+}
+
+interface KeyQueue {
+  running: boolean;
+  waiting: Waiter[];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+class Skeleton implements Backend {
+  private readonly id = crypto.randomUUID();
+  private counter = 0;
+  private requests = 0;
+  private readonly quorum: number;
+  private readonly layout: string;
+  private readonly cache = new Map<string, { ballot: Ballot; state: WireState | null }>();
+  private readonly queues = new Map<string, KeyQueue>();
+
+  constructor(
+    private readonly ns: DurableObjectNamespace<SkeletonAcceptor>,
+    private readonly n: number,
+    private readonly cluster: string,
+  ) {
+    this.quorum = Math.floor(n / 2) + 1;
+    this.layout = `ballot-v1 acceptors=${n} shards=${SHARDS}`;
+  }
+
+  private ballot(): Ballot {
+    return { counter: ++this.counter, proposer: this.id };
+  }
+
+  /** N parallel calls; settles with the first majority of replies. */
+  private round(key: string, make: () => Req): Promise<Rep[]> {
+    const shard = shardOf(key);
+    return new Promise((resolve, reject) => {
+      const replies: Rep[] = [];
+      let failed = 0;
+      for (let i = 0; i < this.n; i++) {
+        const id = this.ns.idFromName(`${this.cluster}/shard-${shard}/acceptor-${i}`);
+        const hint = HINTS[i];
+        const stub = hint === undefined ? this.ns.get(id) : this.ns.get(id, { locationHint: hint });
+        (stub.handle(this.layout, [make()]) as Promise<Rep[]>).then(
+          (r) => {
+            replies.push(r[0] as Rep);
+            if (replies.length === this.quorum) resolve(replies);
+          },
+          (e) => {
+            if (++failed > this.n - this.quorum) reject(e);
+          },
+        );
+      }
+    });
+  }
+
+  async read(key: string): Promise<{ state: State | null; timing?: string }> {
+    const t0 = Date.now();
+    const replies = (await this.round(key, () => ({ type: "peek", key }))) as Extract<Rep, { type: "peeked" }>[];
+    const first = replies[0];
+    const agree = replies.every((r) => r.accepted?.counter === first?.accepted?.counter && r.accepted?.proposer === first?.accepted?.proposer);
+    if (agree && first !== undefined) return { state: toState(first.state), timing: `rounds;desc="1", peek;dur=${Date.now() - t0}` };
+    const r = await this.change(key, { kind: "increment", by: 0 }, true);
+    return { state: r.kind === "applied" ? r.state : r.current, timing: r.timing };
+  }
+
+  async change(key: string, change: Change, identity = false): Promise<Result> {
+    let q = this.queues.get(key);
+    if (q === undefined) {
+      q = { running: false, waiting: [] };
+      this.queues.set(key, q);
+    }
+    const me: Waiter = { change: identity ? IDENTITY : change };
+    q.waiting.push(me);
+    for (;;) {
+      if (me.result !== undefined) return me.result;
+      if (me.error !== undefined) throw me.error;
+      if (!q.running) {
+        await this.lead(key, q);
+        continue;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Runs one batch of the key's waiting changes (led by one of its members) and answers them. */
+  private async lead(key: string, q: KeyQueue): Promise<void> {
+    q.running = true;
+    const batch = q.waiting.splice(0, MAX_BATCH);
+    try {
+      const results = await this.rounds(key, batch.map((w) => w.change));
+      batch.forEach((w, i) => (w.result = results[i] as Result));
+    } catch (e) {
+      for (const w of batch) w.error = e ?? new Error("round failed");
+    }
+    q.running = false;
+    if (q.waiting.length === 0) this.queues.delete(key);
+  }
+
+  private async rounds(key: string, changes: Change[]): Promise<Result[]> {
+    const t0 = Date.now();
+    let rounds = 1;
+    let ballot: Ballot;
+    let current: WireState | null;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      this.cache.delete(key);
+      ballot = cached.ballot;
+      current = cached.state;
+    } else {
+      rounds = 2;
+      ballot = this.ballot();
+      const b = ballot;
+      const replies = (await this.round(key, () => ({ type: "prepare", key, ballot: b }))) as Extract<Rep, { type: "promised" }>[];
+      current = null;
+      for (const r of replies) if (r.state !== null && (current === null || r.state.version > current.version)) current = r.state;
+    }
+    const origin = `${this.id}:${++this.requests}`;
+    let state: State | null = toState(current);
+    const results: Result[] = changes.map((c) => {
+      if (c === IDENTITY) return { kind: "applied", state: state as State, previous: state };
+      const r = applyChange(state, c);
+      if (r.kind === "applied") state = r.state;
+      return r;
+    });
+    const next: WireState | null =
+      state === null ? null : { version: state.version, value: state.value === null ? null : new Uint8Array(state.value), contentType: state.contentType, origin };
+    const promiseNext = this.ballot();
+    const t1 = Date.now();
+    await this.round(key, () => ({ type: "accept", key, ballot, state: next, promiseNext }));
+    this.cache.set(key, { ballot: promiseNext, state: next });
+    if (this.cache.size > CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    const timing = rounds === 1 ? `rounds;desc="1", accept;dur=${Date.now() - t1}, piggyback` : `rounds;desc="2", prepare;dur=${t1 - t0}, accept;dur=${Date.now() - t1}`;
+    return results.map((r) => ({ ...r, timing }));
+  }
+}
+
+const IDENTITY: Change = { kind: "increment", by: 0 };
+
+function toState(s: WireState | null): State | null {
+  return s === null ? null : { version: s.version, value: s.value, contentType: s.contentType };
+}
+
+let skeleton: Skeleton | undefined;
+
+export default {
+  fetch(request: Request, env: Env): Promise<Response> {
+    skeleton ??= new Skeleton(env.ACCEPTOR, Number(env.BALLOT_ACCEPTORS ?? "3"), env.BALLOT_CLUSTER ?? "main");
+    return serve(request, skeleton);
+  },
+} satisfies ExportedHandler<Env>;
