@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Env } from "../../src/env.js";
 import { createDevAdmin } from "../../src/http/admin.js";
+import { serve } from "../../src/index.js";
 import { acceptorObjectName, shardOf } from "../../src/proposer/placement.js";
 import { adminView, appWithAdmin, clearFaults, req, setFault, worker, type App } from "./admin-helpers.js";
 import { errorOf, freshKey, keyPath } from "./helpers.js";
@@ -242,6 +243,21 @@ describe("DEV_ADMIN off", () => {
     const e = env as unknown as Env;
     expect(createDevAdmin(e.ACCEPTOR, loadConfig({ ...e, DEV_ADMIN: "false" }))).toBeUndefined();
     expect(createDevAdmin(e.ACCEPTOR, loadConfig({ ...e, DEV_ADMIN: undefined }))).toBeUndefined();
+  });
+
+  it("the Worker as served answers 404 on every admin route", async () => {
+    const app = serve({ ...(env as unknown as Env), DEV_ADMIN: "false" });
+    for (const [method, path] of [
+      ["GET", "/v1/admin/faults"],
+      ["POST", "/v1/admin/faults"],
+      ["DELETE", "/v1/admin/faults"],
+      ["GET", "/v1/admin/keys/a"],
+      ["POST", "/v1/admin/acceptors/0/restart"],
+    ] as const) {
+      const res = await app(req(path, { method, body: method === "POST" ? '{"acceptor":0,"mode":"down"}' : undefined }));
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect((await errorOf(res)).code).toBe("not_found");
+    }
   });
 });
 
