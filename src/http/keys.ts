@@ -84,6 +84,11 @@ export async function deleteKey(registers: Registers, key: string, request: Requ
 }
 
 export async function incrementKey(registers: Registers, key: string, request: Request): Promise<Response> {
+  // RFC 9110 says a server must evaluate If-Match before acting; increment has no conditional form, so a
+  // precondition is refused rather than silently ignored (a client relying on it could apply a change twice).
+  if (request.headers.has("if-match") || request.headers.has("if-none-match")) {
+    throw new ApiError(400, "invalid_precondition", "increment takes no If-Match or If-None-Match; use a PUT with If-Match for a compare-and-set");
+  }
   const by = await readIncrement(request);
   const outcome = await registers.change(key, increment(by));
   const timing = serverTiming(outcome.stats);

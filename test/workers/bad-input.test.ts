@@ -211,6 +211,15 @@ describe("preconditions", () => {
     await unchanged(key, snapshot);
   });
 
+  it("increment refuses If-Match / If-None-Match (it has no conditional form) instead of ignoring them", async () => {
+    const { key, snapshot } = await settledKey("3");
+    for (const headers of <Record<string, string>[]>[{ "if-match": '"1"' }, { "if-match": '"2"' }, { "if-match": "*" }, { "if-none-match": "*" }]) {
+      const res = await call(keyPath(key, "/increment"), { method: "POST", body: '{"by":1}', headers });
+      await expectError(res, 400, "invalid_precondition", JSON.stringify(headers));
+    }
+    await unchanged(key, snapshot, "3");
+  });
+
   it("a stale If-Match on DELETE is 412 with the current version, and the key stays", async () => {
     const key = freshKey("stale-del");
     await call(keyPath(key), { method: "PUT", body: "a" });
