@@ -45,11 +45,15 @@ async function request(url: string, init?: RequestInit): Promise<{ status: numbe
 const versionOf = (etag: string | null) => (etag === null ? 0 : Number(etag.replaceAll('"', "")));
 
 async function incrementer(base: () => string, key: string, log: CounterLog, running: () => boolean): Promise<void> {
+  // One client's increments are sequential: each one it sees acknowledged lands above the previous one.
+  let last = 0;
   while (running()) {
     const res = await request(`${base()}/v1/keys/${key}/increment`, { method: "POST", body: '{"by":1}' });
     if (res?.status === 200) {
       const { value, version } = JSON.parse(res.text) as { value: number; version: number };
       expect(version).toBe(value); // Only increments of 1 from an absent key: value and version move together.
+      expect(value).toBeGreaterThan(last);
+      last = value;
       log.acked++;
       log.maxAckedValue = Math.max(log.maxAckedValue, value);
     } else if (res?.status !== 503) {
