@@ -89,32 +89,33 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const pid = child.pid;
   if (pid === undefined) throw new Error("wrangler did not start");
 
-  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
-    if (!alive) return;
+  const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pid, signal);
     } catch {
       // The group is already gone.
     }
+  };
+  // Signals the group even when wrangler itself has exited: its workerd children may still be running.
+  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
+    signalGroup(signal);
     await exited;
   };
   const stop = async () => {
-    if (!alive) return;
-    const force = setTimeout(() => void kill("SIGKILL"), 5000);
+    const force = setTimeout(() => signalGroup("SIGKILL"), 5000);
     await kill("SIGTERM");
     clearTimeout(force);
     // Helpers of the group (workerd) may outlive wrangler for a moment.
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // Gone.
-    }
+    signalGroup("SIGKILL");
   };
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    if (!alive) throw new Error(`wrangler exited before it served HTTP:\n${log}`);
+    if (!alive) {
+      signalGroup("SIGKILL");
+      throw new Error(`wrangler exited before it served HTTP:\n${log}`);
+    }
     try {
       const res = await fetch(`${url}/__local-server-ready-probe`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
