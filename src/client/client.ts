@@ -1,4 +1,5 @@
 import { BadRequest, BallotError, OutcomeUnknown, PreconditionFailed, Unavailable, errorFromResponse } from "./errors.js";
+import { createLockApi, type LockApi } from "./lock.js";
 
 /** What the client needs of `fetch`: the global one, a service binding's, or a test's. Always called with a URL string. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -69,7 +70,7 @@ export interface UpdateResult<T = Uint8Array> {
 /** Computes the next value from the current entry (`null` when absent); `undefined` writes nothing. */
 export type Updater<T, R = T> = (current: Entry<T> | null) => R | undefined | Promise<R | undefined>;
 
-export interface BallotClient {
+export interface BallotClient extends LockApi {
   /** The key's value, or `null` when it does not exist. */
   get(key: string): Promise<Entry<Uint8Array> | null>;
   /** The key's value decoded as UTF-8 text, or `null`. */
@@ -208,6 +209,7 @@ export function createClient(options: ClientOptions): BallotClient {
   };
 
   return {
+    ...createLockApi(send),
     get,
     getText,
     getJSON,

@@ -35,7 +35,7 @@ export class NotFound extends BallotError {
 
 /** 409: the change does not apply to the current value (`not_integer`, `overflow` of an increment). Nothing changed. */
 export class Conflict extends BallotError {
-  override readonly name = "Conflict";
+  override readonly name: string = "Conflict";
 }
 
 /** 412: the key is not at the expected version (or exists / does not exist). Nothing changed. */

@@ -18,3 +18,4 @@ export {
   type Value,
 } from "./client.js";
 export { BadRequest, BallotError, Conflict, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";
+export { LockHeld, lockPath, type Lease, type LockApi, type LockHandle, type LockOptions } from "./lock.js";
