@@ -123,7 +123,7 @@ export const CONSOLE_HTML = `<!doctype html>
 
   <section id="load-section" aria-labelledby="load-heading" hidden>
     <h2 id="load-heading">Run load</h2>
-    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host, so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
+    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host (the live refresh uses some too), so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
     <form id="load-form" aria-labelledby="load-heading">
       <div class="field">
         <label for="load-key">Counter key</label>

@@ -124,7 +124,7 @@ describe("the console in Chromium", () => {
     await page.getByLabel("Increments").fill("200");
     await page.getByLabel("In flight").fill("16");
     await page.getByRole("button", { name: "Run load" }).click();
-    await expect.poll(() => page.locator("#load-result").textContent(), { timeout: 60_000 }).toMatch(/^Done after/);
+    await expect.poll(() => page.locator("#load-result").textContent(), { timeout: 90_000 }).toMatch(/^Done after/);
     const oneDown = await page.locator("#load-result").textContent();
     expect(oneDown).toContain("200 succeeded, 0 conflicts, 0 unavailable (503), 0 unknown outcome (504), 0 other errors.");
     expect(oneDown).toContain("Counter at 200, version 200.");
@@ -135,9 +135,11 @@ describe("the console in Chromium", () => {
     // Two down: no majority, every increment answers 503 and changes nothing.
     await page.getByRole("button", { name: "Take down acceptor 1" }).click();
     await expect.poll(() => page.locator("#quorum").textContent(), POLL).toContain("Quorum lost: 1 of 3");
-    await page.getByLabel("Increments").fill("16");
+    // Few, as each takes the whole deadline and the browser's 6 connections per host are shared with the live refresh.
+    await page.getByLabel("Increments").fill("8");
+    await page.getByLabel("In flight").fill("4");
     await page.getByRole("button", { name: "Run load" }).click();
-    await expect.poll(() => page.locator("#load-result").textContent(), { timeout: 30_000 }).toMatch(/^Done after/);
+    await expect.poll(() => page.locator("#load-result").textContent(), { timeout: 90_000 }).toMatch(/^Done after/);
     // An increment whose accept had already gone out (the proposer's piggybacked promise skips the prepare) reached
     // only acceptor 0: its outcome is honestly unknown (504), not refused. Everything else is a clean 503.
     const count = async (id: string) => Number(await page.locator(`#${id}`).textContent());
@@ -146,8 +148,8 @@ describe("the console in Chromium", () => {
     expect(await count("load-other"), (await page.locator("#load-result").textContent()) ?? "").toBe(0);
     const unavailable = await count("load-unavailable");
     const unknown = await count("load-unknown");
-    expect(unavailable + unknown).toBe(16);
-    expect(unavailable).toBeGreaterThanOrEqual(8);
+    expect(unavailable + unknown).toBe(8);
+    expect(unavailable).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: join(ARTIFACTS, "console-quorum-lost.png"), fullPage: true });
 
     // Bring all back: the counter holds the 200 acknowledged increments, plus at most the ones whose outcome was
@@ -160,7 +162,7 @@ describe("the console in Chromium", () => {
 
     expect(errors).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 240_000);
 
   it("asks for the token when the server has tokens, and then works with it", async () => {
     const token = "console-e2e-token-0123456789";
