@@ -76,6 +76,17 @@ describe("the console in Chromium", () => {
     await expect.poll(() => page.locator("#mode").textContent(), POLL).toContain("Dev mode");
     expect(await page.locator("#mode").textContent()).toContain("N = 3 acceptors, majority 2");
 
+    // Landmarks and named regions, live regions for results; Tab moves from the key field to its button.
+    for (const [role, name] of [["banner"], ["main"], ["contentinfo"], ["region", "Key view"], ["region", "Cluster view"], ["region", "Run load"], ["search", "Choose a key"]] as const) {
+      expect(await page.getByRole(role, name === undefined ? {} : { name, exact: true }).count(), `${role} ${name ?? ""}`).toBe(1);
+    }
+    for (const id of ["write-result", "fault-result", "load-result", "quorum", "auth-status"]) {
+      expect(await page.locator(`#${id}`).getAttribute("aria-live"), id).toBe("polite");
+    }
+    await page.getByRole("textbox", { name: "Key", exact: true }).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement.textContent")).toBe("Show key");
+
     // Choose the key with the keyboard only: type, Enter submits the form.
     await page.getByRole("textbox", { name: "Key", exact: true }).fill("console-e2e");
     await page.getByRole("textbox", { name: "Key", exact: true }).press("Enter");
