@@ -140,22 +140,33 @@ export class Proposer {
     queue.waiting.push(me);
     for (;;) {
       if (me.outcome !== undefined) return me.outcome;
+      // Only a change still waiting may lead; one taken into a batch waits for that batch's answer.
       const batch = queue.batch;
-      if (batch === null || this.clock.now() > batch.expires) {
+      if (me.batch === undefined && (batch === null || this.clock.now() > batch.expires)) {
         await this.lead(key, queue);
         continue;
       }
       // The leader answers by the batch deadline; still waiting well past ours means its request was cancelled.
-      if (this.clock.now() > me.deadline + this.config.pollMs * 10) return this.abandon(queue, me);
+      if (this.clock.now() > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
       await this.clock.timer(this.config.pollMs).fired;
     }
   }
 
   /** Runs the next batch of a key's waiting changes and answers its members. */
   private async lead(key: string, queue: KeyQueue): Promise<void> {
-    const members = queue.waiting.splice(0, this.config.maxBatch);
+    const now = this.clock.now();
+    // Waiters already past their deadline (a caller that went away, or one starved behind earlier rounds) are
+    // answered without being sent, so they cannot cut the batch's deadline short.
+    for (const late of queue.waiting.filter((w) => w.deadline <= now)) {
+      late.outcome = { kind: "unavailable", reason: "waited past the deadline behind earlier changes of the key", stats: late.stats };
+    }
+    const live = queue.waiting.filter((w) => w.deadline > now);
+    const members = live.splice(0, this.config.maxBatch);
+    queue.waiting.splice(0, queue.waiting.length, ...live);
+    if (members.length === 0) return;
     const deadline = Math.min(...members.map((w) => w.deadline));
-    const batch: Batch = { acceptSent: false, expires: deadline + this.config.pollMs * 10 };
+    // Past this, waiters presume the leader's request was cancelled and the next waiter leads.
+    const batch: Batch = { acceptSent: false, expires: deadline + this.config.roundTimeoutMs };
     queue.batch = batch;
     for (const m of members) m.batch = batch;
     let outcomes: Outcome[];
@@ -167,10 +178,19 @@ export class Proposer {
       const reason = `internal error: ${String(error)}`;
       outcomes = members.map(() => (batch.acceptSent ? { kind: "unknown", reason, stats } : { kind: "unavailable", reason, stats }));
     }
+    const retry: Waiting[] = [];
     members.forEach((m, i) => {
       const outcome = outcomes[i] as Outcome;
-      m.outcome = { ...outcome, stats: addStats(m.stats, outcome.stats) };
+      // Nothing of this batch was sent, and this member has time left (the batch ran to an earlier member's
+      // deadline): it goes back to the front of the queue instead of failing early.
+      if (outcome.kind === "unavailable" && this.clock.now() < m.deadline) {
+        m.batch = undefined;
+        retry.push(m);
+      } else {
+        m.outcome = { ...outcome, stats: addStats(m.stats, outcome.stats) };
+      }
     });
+    queue.waiting.unshift(...retry);
     if (queue.batch === batch) queue.batch = null;
     if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
   }
