@@ -1,7 +1,7 @@
 /** Ballot (src/index.ts, unchanged) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import ballot, { Acceptor as BallotAcceptor } from "../../src/index.js";
 import type { AcceptorRequest } from "../../src/core/messages.js";
-import { countingCtx, emptyCounts, payloadBytes, type Counts } from "./counting.js";
+import { countingSql, emptyCounts, payloadBytes, type Counts } from "./counting.js";
 
 interface Env {
   ACCEPTOR: DurableObjectNamespace<Acceptor>;
@@ -13,9 +13,11 @@ export class Acceptor extends BallotAcceptor {
   private readonly counts: Counts;
 
   constructor(ctx: DurableObjectState, env: object) {
-    const counts = emptyCounts();
-    super(countingCtx(ctx, counts), env);
-    this.counts = counts;
+    super(ctx, env);
+    this.counts = emptyCounts();
+    // The acceptor's rows live in its SqliteSlotStore, which keeps `ctx.storage.sql` as `sql`.
+    const store = (this as unknown as { store: { sql: SqlStorage } }).store;
+    store.sql = countingSql(store.sql, this.counts);
   }
 
   override handle(layout: string, requests: AcceptorRequest[]) {

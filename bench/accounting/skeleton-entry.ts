@@ -1,6 +1,6 @@
 /** The skeleton (bench/skeleton) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import skeleton, { SkeletonAcceptor as Base } from "../skeleton/worker.js";
-import { countingCtx, emptyCounts, payloadBytes, type Counts } from "./counting.js";
+import { countingSql, emptyCounts, payloadBytes, type Counts } from "./counting.js";
 
 interface Env {
   ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
@@ -12,9 +12,10 @@ export class SkeletonAcceptor extends Base {
   private readonly counts: Counts;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    const counts = emptyCounts();
-    super(countingCtx(ctx, counts), env as never);
-    this.counts = counts;
+    super(ctx, env as never);
+    this.counts = emptyCounts();
+    const self = this as unknown as { sql: SqlStorage };
+    self.sql = countingSql(self.sql, this.counts);
   }
 
   override handle(layout: string, requests: Parameters<Base["handle"]>[1]) {

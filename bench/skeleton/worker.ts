@@ -5,8 +5,8 @@
  *
  * Pattern mirrored from src/ (read it there):
  * - Layout: 16 shards (FNV-1a of the key) x N objects named `{cluster}/shard-{s}/acceptor-{i}`, one SQLite row per key
- *   in a table of the same schema, one RPC `handle(layout, [request])` per message, stub made per call with the same
- *   location hints (src/proposer/durable-object-transport.ts).
+ *   in a table of the same schema, one RPC `handle(layout, [request])` per message, ids cached per isolate and a stub
+ *   made per call with the same location hints (src/proposer/durable-object-transport.ts).
  * - Acceptor call: SELECT the key's row, then for a prepare/accept one INSERT OR REPLACE of the full row in the same
  *   synchronous turn (one commit); a peek writes nothing (src/core/acceptor.ts, src/acceptor/).
  * - Read: one round of N parallel peeks, answered at the first majority that agrees; otherwise a full change.
@@ -151,6 +151,8 @@ class Skeleton implements Backend {
   private readonly layout: string;
   private readonly cache = new Map<string, { ballot: Ballot; state: WireState | null }>();
   private readonly queues = new Map<string, KeyQueue>();
+  /** Object ids computed once per isolate, a stub made per call (as Ballot's transport). */
+  private readonly ids = new Map<number, DurableObjectId>();
 
   constructor(
     private readonly ns: DurableObjectNamespace<SkeletonAcceptor>,
@@ -172,7 +174,12 @@ class Skeleton implements Backend {
       const replies: Rep[] = [];
       let failed = 0;
       for (let i = 0; i < this.n; i++) {
-        const id = this.ns.idFromName(`${this.cluster}/shard-${shard}/acceptor-${i}`);
+        const slot = shard * 8 + i;
+        let id = this.ids.get(slot);
+        if (id === undefined) {
+          id = this.ns.idFromName(`${this.cluster}/shard-${shard}/acceptor-${i}`);
+          this.ids.set(slot, id);
+        }
         const hint = HINTS[i];
         const stub = hint === undefined ? this.ns.get(id) : this.ns.get(id, { locationHint: hint });
         (stub.handle(this.layout, [make()]) as Promise<Rep[]>).then(
