@@ -58,7 +58,7 @@ export class SqliteSlotStore implements SlotStore {
       s?.value ?? null,
       s?.contentType ?? null,
       s?.origin ?? null,
-      s?.lineage === undefined ? null : JSON.stringify(s.lineage),
+      s?.lineage === undefined ? null : encodeLineage(s.lineage),
     );
   }
 
@@ -79,6 +79,22 @@ function register(row: Row): Register {
     value: row.tombstone === 1 ? null : new Uint8Array(row.value ?? new ArrayBuffer(0)),
     contentType: row.content_type ?? "",
     origin: row.origin ?? "",
-    ...(row.lineage === null ? {} : { lineage: JSON.parse(row.lineage) as LineageEntry[] }),
+    ...(row.lineage === null ? {} : { lineage: decodeLineage(row.lineage) }),
   };
+}
+
+/**
+ * Lineage as compact text, `version origin` pairs joined by newlines: cheaper to write and parse than JSON on every
+ * acceptor read and write (origins are proposer-made ids without whitespace).
+ */
+export function encodeLineage(lineage: readonly LineageEntry[]): string {
+  return lineage.map((e) => `${e.version} ${e.origin}`).join("\n");
+}
+
+export function decodeLineage(text: string): LineageEntry[] {
+  if (text === "") return [];
+  return text.split("\n").map((line) => {
+    const space = line.indexOf(" ");
+    return { version: Number(line.slice(0, space)), origin: line.slice(space + 1) };
+  });
 }

@@ -32,7 +32,8 @@ export function handleRequest(store: SlotStore, request: AcceptorRequest): Accep
     case "accept":
       return onAccept(store, slot, request);
     case "peek":
-      return { type: "peeked", accepted: slot.accepted, state: slot.state };
+      // A read needs the value, not the lineage: leave it out of the reply.
+      return { type: "peeked", accepted: slot.accepted, state: withoutLineage(slot.state) };
   }
 }
 
@@ -55,6 +56,12 @@ function onAccept(store: SlotStore, slot: Slot, { key, ballot, state, promiseNex
   const promised = promiseNext !== undefined && compareBallots(promiseNext, ballot) > 0 ? promiseNext : null;
   store.write(key, { promised, accepted: ballot, state });
   return { type: "accepted" };
+}
+
+function withoutLineage(state: Register): Register {
+  if (state === null || state.lineage === undefined) return state;
+  const { lineage: _, ...rest } = state;
+  return rest;
 }
 
 function rejected(slot: Slot): AcceptorReply {

@@ -5,6 +5,8 @@ import type { Register } from "./register.js";
 export interface HeldPromise {
   readonly ballot: Ballot;
   readonly state: Register;
+  /** When the promise was granted (proposer clock); old promises are likely stale and are not used. */
+  readonly since?: number;
 }
 
 /**

@@ -4,7 +4,7 @@ import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
 import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
-import { majority, runRound } from "./quorum.js";
+import { majority, runRound, type Fanout } from "./quorum.js";
 import { lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache } from "./promise-cache.js";
 
@@ -18,10 +18,20 @@ export interface ProposerConfig {
   readonly backoff: BackoffPolicy;
   /** Reads first try one round of peeks that writes nothing (see caspaxos.md, fast paths). */
   readonly peekReads: boolean;
+  /**
+   * A read first peeks at a bare majority and asks the other acceptors only when one of those fails or after this
+   * many ms (default 20); negative asks all at once. Peeks write nothing, so asking fewer is pure saving.
+   */
+  readonly peekHedgeMs?: number;
   /** Accepts carry the proposer's next ballot as a promise, so its next change of the key skips the prepare. */
   readonly piggyback: boolean;
   /** How many keys' piggybacked promises one proposer remembers. */
   readonly promiseCacheSize: number;
+  /**
+   * How long a piggybacked promise is used (default 500 ms). An old one has likely been overtaken by another
+   * proposer: its accept would be rejected, and the change then needs recovery, which may not be conclusive.
+   */
+  readonly promiseTtlMs?: number;
   /** At most this many waiting changes of one key are composed into one round. */
   readonly maxBatch: number;
   /** How often a change waiting behind a round of its key checks whether it was answered or may lead. */
@@ -103,6 +113,7 @@ export class Proposer {
       (i) => this.transport.send(i, { type: "peek", key }),
       this.clock,
       this.roundTimeout(deadline),
+      this.peekFanout(),
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
@@ -208,6 +219,18 @@ export class Proposer {
     return { kind: "unknown", reason: "the round carrying this change did not finish in time", stats: me.stats };
   }
 
+  /**
+   * Peeks go to a bare majority first, starting at a random acceptor to spread the load; the others are asked
+   * when one of those fails, or after the hedge delay (a slow acceptor then costs the delay, not a round timeout).
+   */
+  private peekFanout(): Fanout | undefined {
+    const n = this.config.acceptors;
+    const hedgeMs = this.config.peekHedgeMs ?? 20;
+    if (hedgeMs < 0) return undefined;
+    const start = Math.floor(this.random.next() * n);
+    return { order: Array.from({ length: n }, (_, i) => (start + i) % n), first: this.quorum, hedgeMs };
+  }
+
   /** A round waits at most the configured round timeout, and never past the request's deadline. */
   private roundTimeout(deadline: number): number {
     return Math.max(1, Math.min(this.config.roundTimeoutMs, deadline - this.clock.now()));
@@ -240,7 +263,9 @@ export class Proposer {
       // Phase 1, skipped when our previous accept on this key already carried the promise for this ballot.
       let ballot: Ballot;
       let current: Register;
-      const cached = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
+      const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
+      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 500);
+      const cached = fresh ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
         current = cached.state;
@@ -305,7 +330,7 @@ export class Proposer {
       stats.acceptMs += this.clock.now() - started;
       if (tally.granted.length >= this.quorum) {
         // Only a majority that took the piggybacked promise makes skipping the next prepare safe.
-        if (promiseNext !== undefined) this.promises.put(key, { ballot: promiseNext, state: next });
+        if (promiseNext !== undefined) this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now() });
         return composition.steps.map((step) =>
           step.kind === "applied"
             ? { kind: "applied", state: step.state, previous: step.previous, stats }

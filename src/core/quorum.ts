@@ -18,7 +18,19 @@ export interface RoundTally<R extends AcceptorReply> {
 }
 
 /**
- * Sends one round to all N acceptors and settles as soon as `quorum` of them granted, as soon as a quorum can no
+ * Contact only some acceptors first, and the rest when one of those fails or refuses, or after `hedgeMs`. For
+ * requests that write nothing (peeks), asking a bare majority saves calls when all is well.
+ */
+export interface Fanout {
+  /** Acceptor indexes in the order to contact them. */
+  readonly order: readonly number[];
+  /** How many of `order` to contact at once. */
+  readonly first: number;
+  readonly hedgeMs: number;
+}
+
+/**
+ * Sends one round to the N acceptors and settles as soon as `quorum` of them granted, as soon as a quorum can no
  * longer be reached, or when the round times out. It never waits for the slowest acceptor once the outcome is known.
  */
 export function runRound<R extends AcceptorReply>(
@@ -28,6 +40,7 @@ export function runRound<R extends AcceptorReply>(
   send: (index: number) => Promise<AcceptorReply>,
   clock: Clock,
   timeoutMs: number,
+  fanout?: Fanout,
 ): Promise<RoundTally<R>> {
   return new Promise((resolve) => {
     const granted: { index: number; reply: R }[] = [];
@@ -41,6 +54,7 @@ export function runRound<R extends AcceptorReply>(
       if (!open) return;
       open = false;
       timer.cancel();
+      hedge?.cancel();
       resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen });
     };
     const settleIfDecided = () => {
@@ -48,8 +62,7 @@ export function runRound<R extends AcceptorReply>(
       if (granted.length >= quorum || refused > n - quorum || granted.length + refused === n) close();
     };
 
-    void timer.fired.then(close);
-    for (let i = 0; i < n; i++) {
+    const contact = (i: number) => {
       let reply: Promise<AcceptorReply>;
       try {
         reply = send(i);
@@ -63,15 +76,34 @@ export function runRound<R extends AcceptorReply>(
           else if (r.type === "rejected") {
             rejected.push(r);
             highestSeen = maxBallot(highestSeen, maxBallot(r.promised, r.accepted));
-          } else failed++;
+            contactRest();
+          } else {
+            failed++;
+            contactRest();
+          }
           settleIfDecided();
         },
         () => {
           if (!open) return;
           failed++;
+          contactRest();
           settleIfDecided();
         },
       );
-    }
+    };
+
+    void timer.fired.then(close);
+    const order = fanout?.order ?? Array.from({ length: n }, (_, i) => i);
+    const first = Math.min(n, fanout?.first ?? n);
+    let rest: readonly number[] = order.slice(first);
+    const contactRest = () => {
+      const now = rest;
+      rest = [];
+      hedge?.cancel();
+      for (const i of now) if (open) contact(i);
+    };
+    const hedge = rest.length > 0 && fanout !== undefined ? clock.timer(fanout.hedgeMs) : undefined;
+    void hedge?.fired.then(contactRest);
+    for (const i of order.slice(0, first)) contact(i);
   });
 }

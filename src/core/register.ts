@@ -15,7 +15,7 @@ export interface RegisterState {
   readonly origin: string;
   /**
    * The origins of the latest changes that led here, newest first: entry i produced the versions above entry i+1's
-   * up to its own `version` (a coalesced round produces several versions at once). Bounded to LINEAGE_LENGTH. It lets
+   * up to its own `version` (a coalesced round produces several versions at once). Bounded to LINEAGE_LENGTH (8). It lets
    * a proposer that lost track of an accept tell, while the key moved only a few versions since, whether its change
    * is in the past of the current state.
    */
@@ -27,7 +27,7 @@ export interface LineageEntry {
   readonly version: number;
 }
 
-export const LINEAGE_LENGTH = 6;
+export const LINEAGE_LENGTH = 8;
 
 /** The lineage of a state, including the state's own origin when it is missing (states made before lineage). */
 export function lineageOf(r: Register): readonly LineageEntry[] {

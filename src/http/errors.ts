@@ -11,11 +11,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The error code of each error response, so the request log need not parse bodies back. */
+export const errorCodes = new WeakMap<Response, string>();
+
 export function errorResponse(error: ApiError, extraHeaders: Record<string, string> = {}): Response {
-  return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, {
+  const response = json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, {
     ...error.headers,
     ...extraHeaders,
   });
+  errorCodes.set(response, error.code);
+  return response;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
 import type { AcceptorReply, Promised, Rejected } from "../../src/core/messages.js";
-import { majority, runRound, type RoundTally } from "../../src/core/quorum.js";
+import { majority, runRound, type Fanout, type RoundTally } from "../../src/core/quorum.js";
 import { flush, ManualClock } from "./manual-clock.js";
 
 const b = (counter: number, proposer = "p"): Ballot => ({ counter, proposer });
@@ -29,7 +29,7 @@ function deferred(): Deferred {
 }
 
 /** Starts a round over n acceptors whose replies the test controls; `settled` tells whether it has closed. */
-function startRound(n: number, timeoutMs = 100) {
+function startRound(n: number, timeoutMs = 100, fanout?: Fanout) {
   const clock = new ManualClock();
   const replies = Array.from({ length: n }, deferred);
   const sent: number[] = [];
@@ -44,6 +44,7 @@ function startRound(n: number, timeoutMs = 100) {
     },
     clock,
     timeoutMs,
+    fanout,
   ).then((t) => (tally = t));
   return {
     clock,
@@ -208,5 +209,45 @@ describe("runRound", () => {
     await flush();
     expect(tally.granted).toEqual([]);
     expect(tally.missing).toBe(3);
+  });
+});
+
+describe("runRound with a fanout (a bare majority first)", () => {
+  const promised: Promised = { type: "promised", accepted: null, state: null };
+  const fanout: Fanout = { order: [2, 0, 1], first: 2, hedgeMs: 20 };
+
+  it("contacts only the first majority when both answer, in the given order", async () => {
+    const round = startRound(3, 100, fanout);
+    expect(round.sent).toEqual([2, 0]);
+    round.replies[2]!.resolve(promised);
+    round.replies[0]!.resolve(promised);
+    await round.done;
+    expect(round.tally?.granted.map((g) => g.index)).toEqual([2, 0]);
+    expect(round.sent).toEqual([2, 0]);
+  });
+
+  it("contacts the rest at once when one of the first fails", async () => {
+    const round = startRound(3, 100, fanout);
+    const start = round.clock.now();
+    round.replies[0]!.reject(new Error("down"));
+    await flush();
+    expect(round.sent).toEqual([2, 0, 1]);
+    round.replies[2]!.resolve(promised);
+    round.replies[1]!.resolve(promised);
+    await round.done;
+    expect(round.tally?.granted).toHaveLength(2);
+    expect(round.clock.now()).toBe(start); // no waiting for the hedge delay
+  });
+
+  it("contacts the rest after the hedge delay when one of the first is silent", async () => {
+    const round = startRound(3, 100, fanout);
+    round.replies[2]!.resolve(promised);
+    await round.clock.advance(19);
+    expect(round.sent).toEqual([2, 0]);
+    await round.clock.advance(1);
+    expect(round.sent).toEqual([2, 0, 1]);
+    round.replies[1]!.resolve(promised);
+    await round.done;
+    expect(round.tally?.granted.map((g) => g.index)).toEqual([2, 1]);
   });
 });
