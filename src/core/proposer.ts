@@ -28,8 +28,9 @@ export interface ProposerConfig {
   /** How many keys' piggybacked promises one proposer remembers. */
   readonly promiseCacheSize: number;
   /**
-   * How long a piggybacked promise is used (default 500 ms). An old one has likely been overtaken by another
-   * proposer: its accept would be rejected, and the change then needs recovery, which may not be conclusive.
+   * How long a piggybacked promise is used (default 10 s). An old one has likely been overtaken by other proposers:
+   * its accept is then rejected and the change needs recovery, which is inconclusive ("unknown") if the key moved
+   * further than a state's lineage remembers. Long enough for a sticky writer of a key written every few seconds.
    */
   readonly promiseTtlMs?: number;
   /** At most this many waiting changes of one key are composed into one round. */
@@ -264,7 +265,7 @@ export class Proposer {
       let ballot: Ballot;
       let current: Register;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
-      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 500);
+      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 10_000);
       const cached = fresh ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
