@@ -41,6 +41,16 @@ export function holderAt(register: Register, now: number): Lease | undefined {
   return lease !== undefined && lease.expiresAt > now ? lease : undefined;
 }
 
+/** Whether the register's lease (expired or not) is `owner`'s with `token`. */
+function holds(current: Register, owner: string, token: number): boolean {
+  const lease = leaseOf(current);
+  return lease !== undefined && lease.owner === owner && lease.token === token;
+}
+
+function notHolder(current: Register): Decision {
+  return { kind: "refuse", refusal: { code: "not_holder", current } };
+}
+
 function grant(current: Register, origin: string, owner: string, token: number, expiresAt: number): Decision {
   const value = encoder.encode(JSON.stringify({ owner, token, expiresAt } satisfies Lease));
   return { kind: "apply", next: nextState(current, value, LOCK_CONTENT_TYPE, origin) };
@@ -68,24 +78,14 @@ export const acquire = (owner: string, ttlMs: number, now: number): Change => ({
 export const renew = (owner: string, token: number, ttlMs: number, now: number): Change => ({
   name: "lock.renew",
   mutates: true,
-  apply(current, origin) {
-    const lease = leaseOf(current);
-    if (lease === undefined || lease.owner !== owner || lease.token !== token) {
-      return { kind: "refuse", refusal: { code: "not_holder", current } };
-    }
-    return grant(current, origin, owner, token, now + ttlMs);
-  },
+  apply: (current, origin) =>
+    holds(current, owner, token) ? grant(current, origin, owner, token, now + ttlMs) : notHolder(current),
 });
 
 /** Release: frees the lock (a tombstone) if `owner` holds it with `token`; otherwise refused, with no effect. */
 export const release = (owner: string, token: number): Change => ({
   name: "lock.release",
   mutates: true,
-  apply(current, origin) {
-    const lease = leaseOf(current);
-    if (lease === undefined || lease.owner !== owner || lease.token !== token) {
-      return { kind: "refuse", refusal: { code: "not_holder", current } };
-    }
-    return { kind: "apply", next: nextState(current, null, "", origin) };
-  },
+  apply: (current, origin) =>
+    holds(current, owner, token) ? { kind: "apply", next: nextState(current, null, "", origin) } : notHolder(current),
 });

@@ -1,4 +1,5 @@
 import { acquire, holderAt, leaseOf, release, renew, type Lease } from "../core/lock.js";
+import type { Change } from "../core/change.js";
 import type { Outcome } from "../core/proposer.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
@@ -37,42 +38,24 @@ export function lockRoutes(registers: Registers, now: () => number): Route[] {
         },
       },
     },
-    {
-      pattern: "/v1/locks/:name/acquire",
-      methods: {
-        POST: async (request, params) => {
-          const key = name(params);
-          const body = await readJson(request);
-          const owner = ownerOf(body);
-          const ttlMs = ttlOf(body);
-          const outcome = await registers.change(key, acquire(owner, ttlMs, now()));
-          return leaseResponse(outcome, 200);
-        },
-      },
-    },
-    {
-      pattern: "/v1/locks/:name/renew",
-      methods: {
-        POST: async (request, params) => {
-          const key = name(params);
-          const body = await readJson(request);
-          const outcome = await registers.change(key, renew(ownerOf(body), tokenOf(body), ttlOf(body), now()));
-          return leaseResponse(outcome, 200);
-        },
-      },
-    },
-    {
-      pattern: "/v1/locks/:name/release",
-      methods: {
-        POST: async (request, params) => {
-          const key = name(params);
-          const body = await readJson(request);
-          const outcome = await registers.change(key, release(ownerOf(body), tokenOf(body)));
-          return leaseResponse(outcome, 204);
-        },
-      },
-    },
+    lockAction("acquire", 200, (body) => acquire(ownerOf(body), ttlOf(body), now())),
+    lockAction("renew", 200, (body) => renew(ownerOf(body), tokenOf(body), ttlOf(body), now())),
+    lockAction("release", 204, (body) => release(ownerOf(body), tokenOf(body))),
   ];
+
+  /** `POST /v1/locks/{name}/{action}`: a JSON body turned into a lock change. */
+  function lockAction(action: string, status: number, changeOf: (body: Record<string, unknown>) => Change): Route {
+    return {
+      pattern: `/v1/locks/:name/${action}`,
+      methods: {
+        POST: async (request, params) => {
+          const key = name(params);
+          const change = changeOf(await readJson(request));
+          return leaseResponse(await registers.change(key, change), status);
+        },
+      },
+    };
+  }
 
   function leaseResponse(outcome: Outcome, status: number): Response {
     const timing = { "server-timing": serverTiming(outcome.stats) };
