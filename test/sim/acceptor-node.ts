@@ -1,0 +1,120 @@
+import { formatBallot, type Ballot } from "../../src/core/ballot.js";
+import { handleRequest, type Slot, type SlotStore } from "../../src/core/acceptor.js";
+import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
+import type { Register } from "../../src/core/register.js";
+
+/** The acceptor's rules: src/core's handleRequest, or a deliberately broken one for a negative control. */
+export type AcceptorHandler = (store: SlotStore, request: AcceptorRequest) => AcceptorReply;
+
+/**
+ * Everything in a state (version, origin, value bytes and any other field): two accepts at one ballot must carry
+ * equal fingerprints.
+ */
+export function fingerprint(state: Register): string {
+  if (state === null) return "empty";
+  return JSON.stringify(state, (_, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
+
+/**
+ * Every (key, ballot, state) any acceptor ever stored. Invariant: one ballot never carries two different states
+ * anywhere (so no two different states can be accepted by a majority at one ballot either).
+ */
+export class AcceptLog {
+  private readonly byBallot = new Map<string, { acceptor: number; print: string }>();
+  readonly conflicts: string[] = [];
+  stored = 0;
+
+  record(acceptor: number, key: string, ballot: Ballot, state: Register): void {
+    const id = `${key}\u0000${formatBallot(ballot)}`;
+    const print = fingerprint(state);
+    const first = this.byBallot.get(id);
+    if (first === undefined) {
+      this.byBallot.set(id, { acceptor, print });
+      this.stored++;
+    } else if (first.print !== print && this.conflicts.length < 10) {
+      this.conflicts.push(
+        `key ${JSON.stringify(key)} ballot ${formatBallot(ballot)}: acceptor ${first.acceptor} stored {${first.print}}, ` +
+          `acceptor ${acceptor} stored {${print}}`,
+      );
+    }
+  }
+}
+
+/** Durable slots in memory; they survive crashes (only in-flight messages are lost). Logs every accepted state. */
+class MemoryStore implements SlotStore {
+  readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly index: number,
+    private readonly log: AcceptLog,
+  ) {}
+
+  read(key: string): Slot | undefined {
+    return this.slots.get(key);
+  }
+
+  write(key: string, slot: Slot): void {
+    this.slots.set(key, slot);
+    if (slot.accepted !== null) this.log.record(this.index, key, slot.accepted, slot.state);
+  }
+}
+
+/**
+ * One simulated acceptor. Crashed: it neither receives nor answers, and a restart bumps its incarnation so messages
+ * in flight to or from the old one are lost. Stalled: it is alive but answers nothing until it resumes, then works
+ * off the requests that queued up meanwhile (a long pause, a slow disk).
+ */
+export class AcceptorNode {
+  readonly store: MemoryStore;
+  incarnation = 0;
+  crashed = false;
+  private stalledQueue: (() => void)[] | null = null;
+
+  constructor(
+    readonly index: number,
+    private readonly handler: AcceptorHandler,
+    log: AcceptLog,
+  ) {
+    this.store = new MemoryStore(index, log);
+  }
+
+  get stalled(): boolean {
+    return this.stalledQueue !== null;
+  }
+
+  crash(): void {
+    this.crashed = true;
+    this.incarnation++;
+    this.stalledQueue = null; // queued requests die with the process
+  }
+
+  restart(): void {
+    this.crashed = false;
+  }
+
+  stall(): void {
+    if (!this.crashed) this.stalledQueue ??= [];
+  }
+
+  resume(): void {
+    const queued = this.stalledQueue ?? [];
+    this.stalledQueue = null;
+    for (const work of queued) work();
+  }
+
+  /** Handles a request now, or when the stall ends; `answer` gets the reply. Dropped while crashed. */
+  receive(request: AcceptorRequest, answer: (reply: AcceptorReply) => void): void {
+    if (this.crashed) return;
+    const work = () => answer(this.handler(this.store, request));
+    if (this.stalledQueue !== null) this.stalledQueue.push(work);
+    else work();
+  }
+}
+
+export const correctAcceptor: AcceptorHandler = handleRequest;

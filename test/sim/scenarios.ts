@@ -1,0 +1,214 @@
+import type { ProposerConfig } from "../../src/core/proposer.js";
+import type { Bug } from "./bugs.js";
+import { NO_FAULTS, type FaultSpec } from "./faults.js";
+import { CLEAN_LINKS, type LinkFaults } from "./network.js";
+import type { WorkloadSpec } from "./workload.js";
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  readonly acceptors: 3 | 5;
+  /** Proposers serving clients at once. */
+  readonly proposers: number;
+  /** `acceptors` is filled in from the scenario. Times are virtual ms. */
+  readonly config: Omit<ProposerConfig, "acceptors">;
+  readonly workload: WorkloadSpec;
+  readonly faults: FaultSpec;
+  /** Length of the faulty phase, after which every fault is healed. */
+  readonly faultyMs: number;
+  readonly clockSkewMs: number;
+  /** A negative control: the scenario runs a deliberately broken piece and MUST be caught. */
+  readonly bug: Bug | null;
+}
+
+// Round time-outs well above the usual delay (1-15 ms) but below the slow tail, so stale messages arrive late.
+const CONFIG: Scenario["config"] = {
+  roundTimeoutMs: 40,
+  deadlineMs: 400,
+  backoff: { baseMs: 2, maxMs: 40 },
+  peekReads: true,
+  piggyback: true,
+  promiseCacheSize: 1000,
+  maxBatch: 16,
+  pollMs: 1,
+  // Piggybacked promises expire after 100 virtual ms, about ten rounds here (production: 2 s, a few hundred local
+  // rounds). An older promise is usually overtaken, and its rejected accept ends "unknown" when the key moved more
+  // than a lineage remembers: correct, but a liveness failure by this simulator's strict standard.
+  promiseTtlMs: 100,
+};
+
+const WORKLOAD: WorkloadSpec = {
+  clients: 5,
+  keys: 3,
+  maxOpsPerClient: 80,
+  mix: { read: 3, write: 2, cas: 3, create: 1, delete: 0.5, deleteExpect: 0.5, increment: 1 },
+  integerValues: 0.3,
+  thinkMs: [0, 25],
+  clientTimeoutMs: null,
+  cancelOnTimeout: 0,
+  sticky: 0.6,
+};
+
+const LOSSY: LinkFaults = {
+  loss: 0.08,
+  lossAsError: 0.3,
+  duplicate: 0.1,
+  delayMs: [1, 15],
+  slow: 0.04,
+  slowDelayMs: [40, 400],
+};
+
+const LIGHT_LOSS: LinkFaults = { ...LOSSY, loss: 0.02, duplicate: 0.05, slow: 0.02 };
+
+const BASE: Scenario = {
+  name: "base",
+  summary: "",
+  acceptors: 3,
+  proposers: 3,
+  config: CONFIG,
+  workload: WORKLOAD,
+  faults: NO_FAULTS,
+  faultyMs: 1500,
+  clockSkewMs: 2000,
+  bug: null,
+};
+
+type Tweaks = Partial<Omit<Scenario, "config" | "workload" | "faults">> & {
+  readonly config?: Partial<Scenario["config"]>;
+  readonly workload?: Partial<WorkloadSpec>;
+  readonly faults?: Partial<FaultSpec>;
+};
+
+function scenario(name: string, summary: string, tweaks: Tweaks): Scenario {
+  return {
+    ...BASE,
+    ...tweaks,
+    name,
+    summary,
+    config: { ...BASE.config, ...tweaks.config },
+    workload: { ...BASE.workload, ...tweaks.workload },
+    faults: { ...BASE.faults, ...tweaks.faults },
+  };
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  scenario("clean-n3", "no faults, mixed operations", { faults: { links: CLEAN_LINKS } }),
+  scenario("lossy-n3", "loss, delay, duplication, reordering both ways", { faults: { links: LOSSY } }),
+  scenario("lossy-n5", "as lossy-n3 with N=5, reads without the peek fast path", {
+    acceptors: 5,
+    config: { peekReads: false, pollMs: 3 },
+    faults: { links: { ...LOSSY, loss: 0.12 } },
+  }),
+  scenario("crash-n3", "acceptors crash and restart or go silent for a while", {
+    faults: { links: LIGHT_LOSS, crashes: 4, stalls: 3, downMs: [20, 300] },
+  }),
+  scenario("crash-n5", "several acceptors crash or go silent, N=5, no piggybacked promises", {
+    acceptors: 5,
+    config: { piggyback: false },
+    faults: { links: LIGHT_LOSS, crashes: 7, stalls: 4, downMs: [20, 400] },
+  }),
+  scenario("partition-minority-n5", "partitions cut off 2 of 5 acceptors (sometimes with a proposer)", {
+    acceptors: 5,
+    faults: { links: LIGHT_LOSS, minorityPartitions: 4, partitionMs: [50, 300] },
+  }),
+  scenario("partition-majority-n3", "partitions cut off a majority for a while; clients time out", {
+    workload: { clientTimeoutMs: 250, cancelOnTimeout: 0.3 },
+    faults: { links: LIGHT_LOSS, minorityPartitions: 2, majorityPartitions: 2, partitionMs: [50, 400] },
+  }),
+  scenario("partition-majority-n5", "majority and minority partitions with N=5, no peek reads", {
+    acceptors: 5,
+    config: { peekReads: false },
+    faults: { links: LIGHT_LOSS, minorityPartitions: 2, majorityPartitions: 2, partitionMs: [50, 400] },
+  }),
+  scenario("proposer-death-n3", "proposers die before their accept or after it reached one acceptor", {
+    faults: { links: LIGHT_LOSS, proposerKills: 8 },
+  }),
+  scenario("proposer-death-n5", "proposer deaths with N=5 and lossy links, no peek reads", {
+    acceptors: 5,
+    config: { peekReads: false },
+    faults: { links: LOSSY, proposerKills: 8 },
+  }),
+  scenario("client-timeouts-n3", "clients give up before rounds finish, half of them cancelling their request", {
+    config: { roundTimeoutMs: 25, deadlineMs: 150 },
+    workload: { clientTimeoutMs: 30, cancelOnTimeout: 0.5 },
+    faults: { links: LOSSY },
+  }),
+  scenario("contention-n5", "8 clients through 6 proposers on 2 keys, no fast paths or batching, tight deadlines", {
+    acceptors: 5,
+    proposers: 6,
+    config: { peekReads: false, piggyback: false, maxBatch: 1, roundTimeoutMs: 20, deadlineMs: 200 },
+    faultyMs: 800,
+    workload: { clients: 8, keys: 2, sticky: 0, thinkMs: [0, 10], mix: { read: 2, write: 2, cas: 4, increment: 1 } },
+    faults: { links: { ...LIGHT_LOSS, delayMs: [1, 8] } },
+  }),
+  scenario("coalescing-n3", "10 clients through 2 proposers on 2 keys: shared rounds, cancelled batch leaders", {
+    proposers: 2,
+    faultyMs: 800,
+    workload: { clients: 10, keys: 2, sticky: 0.9, thinkMs: [0, 4], clientTimeoutMs: 60, cancelOnTimeout: 0.5 },
+    faults: { links: LOSSY, crashes: 2, stalls: 1, downMs: [20, 200], proposerKills: 2 },
+  }),
+  scenario("counters-n3", "mostly increments on integer registers (some overflow, some not integers)", {
+    workload: { mix: { increment: 6, read: 2, write: 1, cas: 1 }, integerValues: 0.85 },
+    faults: { links: LOSSY, crashes: 2, downMs: [20, 200] },
+  }),
+  scenario("create-delete-n5", "create-if-absent and deletes, with and without expected versions", {
+    acceptors: 5,
+    workload: { keys: 4, mix: { create: 4, delete: 2, deleteExpect: 2, read: 2, cas: 1 } },
+    faults: { links: LOSSY, stalls: 3, downMs: [20, 200] },
+  }),
+  scenario("chaos-n3", "every fault at once with tight time-outs", {
+    config: { roundTimeoutMs: 30, deadlineMs: 250 },
+    workload: { clientTimeoutMs: 200, cancelOnTimeout: 0.5 },
+    faults: {
+      links: LOSSY,
+      crashes: 3,
+      stalls: 2,
+      downMs: [20, 250],
+      minorityPartitions: 1,
+      majorityPartitions: 1,
+      partitionMs: [50, 250],
+      proposerKills: 4,
+    },
+  }),
+  scenario("chaos-n5", "every fault at once, N=5, sticky clients (piggyback fast path)", {
+    acceptors: 5,
+    config: { pollMs: 2 },
+    workload: { sticky: 0.9 },
+    faults: {
+      links: LOSSY,
+      crashes: 5,
+      stalls: 3,
+      downMs: [20, 250],
+      minorityPartitions: 2,
+      majorityPartitions: 1,
+      partitionMs: [50, 250],
+      proposerKills: 4,
+    },
+  }),
+];
+
+/** Negative controls: each runs a broken piece and must fail within the CI seed budget. */
+export const CONTROLS: readonly Scenario[] = [
+  scenario("bug-quorum-1-of-3", "CONTROL: the proposer waits for 1 of 3 acceptors", {
+    bug: "quorum-1-of-3",
+    faults: { links: LOSSY },
+  }),
+  scenario("bug-single-acceptor-read", "CONTROL: reads return one acceptor's state", {
+    bug: "single-acceptor-read",
+    workload: { mix: { read: 5, write: 2, cas: 2 } },
+    faults: { links: LOSSY },
+  }),
+  scenario("bug-overwrite-accept", "CONTROL: acceptors overwrite their state at an equal or lower ballot", {
+    bug: "overwrite-accept",
+    faults: { links: LOSSY, crashes: 2, stalls: 2, downMs: [20, 200] },
+  }),
+];
+
+export function findScenario(name: string): Scenario {
+  const found = [...SCENARIOS, ...CONTROLS].find((s) => s.name === name);
+  if (found === undefined) {
+    const names = [...SCENARIOS, ...CONTROLS].map((s) => s.name).join(", ");
+    throw new Error(`unknown scenario ${JSON.stringify(name)}; known: ${names}`);
+  }
+  return found;
+}

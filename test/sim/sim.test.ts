@@ -1,0 +1,56 @@
+/**
+ * The CI budget of the deterministic simulator: a fixed set of seeds for every scenario, every negative control
+ * caught, and exact replay. A failure prints its scenario, seed and the command that replays it.
+ */
+import { describe, expect, it } from "vitest";
+import { SAFETY } from "./invariants.js";
+import { describeFailure, replayCommand, runScenario } from "./run.js";
+import { CONTROLS, SCENARIOS, findScenario } from "./scenarios.js";
+
+/** Seeds per scenario: a run takes about 14 ms of wall time, so about 70 s for all scenarios when all pass. */
+const CI_SEEDS = Array.from({ length: 300 }, (_, i) => 1 + i);
+const TIMEOUT_MS = 120_000;
+
+describe("deterministic simulator", () => {
+  it("replays a seed exactly, and another seed differently", async () => {
+    const scenario = findScenario("chaos-n5");
+    const [a, b, c] = [await runScenario(scenario, 7), await runScenario(scenario, 7), await runScenario(scenario, 8)];
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(b.counts).toEqual(a.counts);
+    expect(b.events).toBe(a.events);
+    expect(c.traceHash).not.toBe(a.traceHash);
+  });
+
+  describe.each(SCENARIOS.map((s) => ({ name: s.name, scenario: s })))("scenario $name", ({ scenario }) => {
+    it(
+      `holds every invariant for ${CI_SEEDS.length} seeds`,
+      async () => {
+        const failures: string[] = [];
+        for (const seed of CI_SEEDS) {
+          const report = await runScenario(scenario, seed);
+          if (report.inconclusive !== null) {
+            failures.push(`inconclusive check, ${replayCommand(scenario.name, seed)}: ${report.inconclusive}`);
+          }
+          if (report.violations.length > 0) failures.push(describeFailure(report));
+          if (failures.length >= 3) break;
+        }
+        expect(failures, failures.join("\n\n")).toEqual([]);
+      },
+      TIMEOUT_MS,
+    );
+  });
+
+  describe.each(CONTROLS.map((s) => ({ name: s.name, scenario: s })))("negative control $name", ({ scenario }) => {
+    it(
+      "is caught by a safety invariant",
+      async () => {
+        for (const seed of CI_SEEDS) {
+          const report = await runScenario(scenario, seed);
+          if (report.violations.some((v) => SAFETY.includes(v.invariant))) return;
+        }
+        throw new Error(`${scenario.name}: the broken piece passed all ${CI_SEEDS.length} seeds; the simulator proves nothing`);
+      },
+      TIMEOUT_MS,
+    );
+  });
+});
