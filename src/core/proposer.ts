@@ -28,9 +28,9 @@ export interface ProposerConfig {
   /** How many keys' piggybacked promises one proposer remembers. */
   readonly promiseCacheSize: number;
   /**
-   * How long a piggybacked promise is used (default 10 s). An old one has likely been overtaken by other proposers:
+   * How long a piggybacked promise is used (default 2 s). An old one has likely been overtaken by other proposers:
    * its accept is then rejected and the change needs recovery, which is inconclusive ("unknown") if the key moved
-   * further than a state's lineage remembers. Long enough for a sticky writer of a key written every few seconds.
+   * further than a state's lineage remembers (8 changes) in the meantime.
    */
   readonly promiseTtlMs?: number;
   /** At most this many waiting changes of one key are composed into one round. */
@@ -155,7 +155,7 @@ export class Proposer {
       // Only a change still waiting may lead; one taken into a batch waits for that batch's answer.
       const batch = queue.batch;
       if (me.batch === undefined && (batch === null || this.clock.now() > batch.expires)) {
-        await this.lead(key, queue);
+        await this.lead(key, queue, me);
         continue;
       }
       // The leader answers by the batch deadline; still waiting well past ours means its request was cancelled.
@@ -165,18 +165,23 @@ export class Proposer {
   }
 
   /** Runs the next batch of a key's waiting changes and answers its members. */
-  private async lead(key: string, queue: KeyQueue): Promise<void> {
+  private async lead(key: string, queue: KeyQueue, leader: Waiting): Promise<void> {
     const now = this.clock.now();
     // Waiters already past their deadline (a caller that went away, or one starved behind earlier rounds) are
-    // answered without being sent, so they cannot cut the batch's deadline short.
+    // answered without being sent.
     for (const late of queue.waiting.filter((w) => w.deadline <= now)) {
       late.outcome = { kind: "unavailable", reason: "waited past the deadline behind earlier changes of the key", stats: late.stats };
     }
-    const live = queue.waiting.filter((w) => w.deadline > now);
-    const members = live.splice(0, this.config.maxBatch);
-    queue.waiting.splice(0, queue.waiting.length, ...live);
-    if (members.length === 0) return;
-    const deadline = Math.min(...members.map((w) => w.deadline));
+    if (leader.outcome !== undefined) {
+      queue.waiting.splice(0, queue.waiting.length, ...queue.waiting.filter((w) => w.outcome === undefined));
+      return;
+    }
+    // The leader is always in its batch, first, and the batch runs to the leader's deadline: a live caller's, never
+    // that of a waiter who may have gone away. Others whose deadline comes sooner give up on their own.
+    const others = queue.waiting.filter((w) => w !== leader && w.outcome === undefined);
+    const members = [leader, ...others.splice(0, this.config.maxBatch - 1)];
+    queue.waiting.splice(0, queue.waiting.length, ...others);
+    const deadline = leader.deadline;
     // Past this, waiters presume the leader's request was cancelled and the next waiter leads.
     const batch: Batch = { acceptSent: false, expires: deadline + this.config.roundTimeoutMs };
     queue.batch = batch;
@@ -193,7 +198,7 @@ export class Proposer {
     const retry: Waiting[] = [];
     members.forEach((m, i) => {
       const outcome = outcomes[i] as Outcome;
-      // Nothing of this batch was sent, and this member has time left (the batch ran to an earlier member's
+      // Nothing of this batch was sent, and this member has time left (the batch ran to its leader's earlier
       // deadline): it goes back to the front of the queue instead of failing early.
       if (outcome.kind === "unavailable" && this.clock.now() < m.deadline) {
         m.batch = undefined;
@@ -265,7 +270,7 @@ export class Proposer {
       let ballot: Ballot;
       let current: Register;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
-      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 10_000);
+      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 2_000);
       const cached = fresh ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
