@@ -58,7 +58,7 @@ function grant(current: Register, origin: string, owner: string, token: number, 
 
 /**
  * Acquire: granted when the lock is free or expired (a new token: the version this change creates), or renewed
- * when `owner` already holds it (same token, re-entrant). Refused while another owner's lease is unexpired.
+ * when `owner` already holds it (same token, re-entrant, never shortened: see renew). Refused while another owner's lease is unexpired.
  */
 export const acquire = (owner: string, ttlMs: number, now: number): Change => ({
   name: "lock.acquire",
@@ -66,20 +66,25 @@ export const acquire = (owner: string, ttlMs: number, now: number): Change => ({
   apply(current, origin) {
     const held = holderAt(current, now);
     if (held === undefined) return grant(current, origin, owner, versionOf(current) + 1, now + ttlMs);
-    if (held.owner === owner) return grant(current, origin, owner, held.token, now + ttlMs);
+    if (held.owner === owner) return grant(current, origin, owner, held.token, Math.max(held.expiresAt, now + ttlMs));
     return { kind: "refuse", refusal: { code: "lock_held", current } };
   },
 });
 
 /**
- * Renew: extends the lease of `owner` holding `token`. Also after expiry, as long as nobody acquired it since: the
+ * Renew: extends the lease of `owner` holding `token`; it never shortens it. A change carries the `now` of its
+ * request and may take effect much later (a retried or coalesced round, or a 504 that was applied after all): a late
+ * renewal computing an expiry in the past would hand the lock to the next contender while the holder, told of a
+ * later expiry, still acts on it. Found by the lock simulation. Also after expiry, as long as nobody acquired it since: the
  * token is still the latest, so extending it cannot break the fencing order.
  */
 export const renew = (owner: string, token: number, ttlMs: number, now: number): Change => ({
   name: "lock.renew",
   mutates: true,
   apply: (current, origin) =>
-    holds(current, owner, token) ? grant(current, origin, owner, token, now + ttlMs) : notHolder(current),
+    holds(current, owner, token)
+      ? grant(current, origin, owner, token, Math.max(leaseOf(current)?.expiresAt ?? 0, now + ttlMs))
+      : notHolder(current),
 });
 
 /** Release: frees the lock (a tombstone) if `owner` holds it with `token`; otherwise refused, with no effect. */

@@ -40,6 +40,14 @@ describe("lock changes", () => {
     expect(run(null, renew("a", 1, 3000, 800)).refused).toBe("not_holder");
   });
 
+  it("a late renewal or re-entrant acquire never shortens the lease (its request's now may be old)", () => {
+    const held = run(null, acquire("a", 1000, 5000)).next; // expires 6000
+    const renewed = run(held, renew("a", 1, 100, 900)).next; // stale now: 900 + 100 < 6000
+    expect(leaseOf(renewed)?.expiresAt).toBe(6000);
+    expect(leaseOf(run(held, acquire("a", 100, 900)).next)?.expiresAt).toBe(6000);
+    expect(leaseOf(run(held, renew("a", 1, 5000, 5500)).next)?.expiresAt).toBe(10_500);
+  });
+
   it("renew after expiry succeeds while nobody else acquired, and fails once someone did", () => {
     const held = run(null, acquire("a", 1000, 0)).next;
     expect(leaseOf(run(held, renew("a", 1, 1000, 5000)).next)?.expiresAt).toBe(6000);

@@ -69,7 +69,7 @@ const CONFIG: Omit<ProposerConfig, "acceptors"> = {
   pollMs: 1,
 };
 
-export async function runLockScenario(scenario: LockScenario, seed: number): Promise<LockReport> {
+export async function runLockScenario(scenario: LockScenario, seed: number, log?: (line: string) => void): Promise<LockReport> {
   const rng = new Rng(seed);
   const scheduler = new Scheduler();
   const cluster = new Cluster(
@@ -85,8 +85,15 @@ export async function runLockScenario(scenario: LockScenario, seed: number): Pro
   const unknownAcquires: number[] = [];
   let unknown = 0;
 
-  const call = (node: ProposerNode, change: Change): Promise<Outcome | "timeout"> =>
-    Promise.race([node.proposer.change(LOCK_KEY, change), scheduler.sleep(callBound).then(() => "timeout" as const)]);
+  const call = async (node: ProposerNode, change: Change, who: string): Promise<Outcome | "timeout"> => {
+    const invoked = scheduler.now;
+    const outcome = await Promise.race([node.proposer.change(LOCK_KEY, change), scheduler.sleep(callBound).then(() => "timeout" as const)]);
+    if (log !== undefined) {
+      const what = outcome === "timeout" ? "timeout" : outcome.kind === "applied" ? `applied v${outcome.state?.version} ${JSON.stringify(leaseOf(outcome.state) ?? null)}` : outcome.kind === "refused" ? `refused ${outcome.refusal.code}` : outcome.kind;
+      log(`${invoked.toFixed(1)}-${scheduler.now.toFixed(1)} ${who} ${change.name} via ${node.id}: ${what}`);
+    }
+    return outcome;
+  };
 
   const contender = async (index: number) => {
     const r = rng.fork(`contender-${index}`);
@@ -108,7 +115,7 @@ export async function runLockScenario(scenario: LockScenario, seed: number): Pro
       const invoked = scheduler.now;
       if (held === null) {
         const change = scenario.bug === "reused-token" ? acquireWithTokenOne(owner, ttl, now) : acquire(owner, ttl, now);
-        const outcome = await call(node, change);
+        const outcome = await call(node, change, owner);
         if (outcome !== "timeout" && outcome.kind === "applied") {
           const lease = leaseOf(outcome.state);
           if (lease === undefined) throw new Error("an applied acquire left no lease");
@@ -119,7 +126,7 @@ export async function runLockScenario(scenario: LockScenario, seed: number): Pro
           unknownAcquires.push(invoked);
         }
       } else if (r.chance(0.75)) {
-        const outcome = await call(node, renew(owner, held.token, ttl, now));
+        const outcome = await call(node, renew(owner, held.token, ttl, now), `${owner} t${held.token} ttl ${ttl.toFixed(0)} now ${now.toFixed(1)}`);
         if (outcome !== "timeout" && outcome.kind === "applied") {
           const lease = leaseOf(outcome.state);
           if (lease !== undefined) renewals.push({ owner, token: held.token, expiresAt: lease.expiresAt, at: invoked });
@@ -131,7 +138,7 @@ export async function runLockScenario(scenario: LockScenario, seed: number): Pro
         }
       } else {
         releases.push({ owner, token: held.token, invoked });
-        const outcome = await call(node, release(owner, held.token));
+        const outcome = await call(node, release(owner, held.token), `${owner} t${held.token}`);
         if (outcome === "timeout" || outcome.kind === "unknown") unknown++;
         held = null;
       }
