@@ -422,7 +422,8 @@ describe("proposer: recovery of a lost accept", () => {
     expect(read.state?.version).toBe(2);
   });
 
-  it("is applied, once, when another proposer built a newer state on top of it (the lineage shows it)", async () => {
+  /** p1's increment reaches acceptor 0 only; p2 then sees it there (the highest ballot) and builds on it. */
+  async function loneAcceptBuiltOn() {
     const cluster = new Cluster(3);
     const { proposer: p1, link: l1 } = cluster.proposer("p1");
     const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
@@ -430,42 +431,32 @@ describe("proposer: recovery of a lost accept", () => {
     const pending = p1.change(K, increment(1));
     await flush();
     expect(cluster.clock.pendingTimers).toBe(1);
-    // p2 sees p1's lone accept on acceptor 0 (the highest ballot) and builds on it: version 2, counter 2.
     const p2Outcome = expectApplied(await p2.change(K, increment(1)));
     expect(text(p2Outcome.state)).toBe("2");
     expect(p2Outcome.previous?.origin).toMatch(/^p1:/);
+    const finalRead = async () => expectApplied(await cluster.clock.runUntil(cluster.proposer("r").proposer.read(K))).state;
+    return { cluster, p2, pending, finalRead };
+  }
 
+  it("is applied, once, when another proposer built a newer state on top of it (the lineage shows it)", async () => {
+    const { cluster, pending, finalRead } = await loneAcceptBuiltOn();
     const outcome = expectApplied(await cluster.clock.runUntil(pending));
     expect(text(outcome.state)).toBe("1"); // answered with the state its own change produced
     expect(outcome.state?.version).toBe(1);
     // Nothing was applied twice: the counter holds both increments once.
-    const { proposer: reader } = cluster.proposer("r");
-    const read = expectApplied(await cluster.clock.runUntil(reader.read(K)));
-    expect(text(read.state)).toBe("2");
-    expect(read.state?.version).toBe(2);
+    const state = await finalRead();
+    expect(text(state)).toBe("2");
+    expect(state?.version).toBe(2);
   });
 
   it("is unknown when the key moved past the lineage's reach since, with nothing applied twice", async () => {
-    const cluster = new Cluster(3);
-    const { proposer: p1, link: l1 } = cluster.proposer("p1");
-    const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
-    l1.rule = failFirstAccepts();
-    const pending = p1.change(K, increment(1));
-    await flush();
-    expect(cluster.clock.pendingTimers).toBe(1);
-    // p2 sees p1's lone accept on acceptor 0 (the highest ballot) and builds on it: version 2, counter 2.
-    const p2Outcome = expectApplied(await p2.change(K, increment(1)));
-    expect(text(p2Outcome.state)).toBe("2");
-    expect(p2Outcome.previous?.origin).toMatch(/^p1:/);
+    const { cluster, p2, pending, finalRead } = await loneAcceptBuiltOn();
     // p2 moves the key on, further than a state remembers origins (LINEAGE_LENGTH).
     for (let i = 0; i < 8; i++) expectApplied(await p2.change(K, increment(1)));
-
     const outcome = await cluster.clock.runUntil(pending);
     expect(outcome.kind).toBe("unknown");
-    // Nothing was applied twice: the counter holds both increments once.
-    const { proposer: reader } = cluster.proposer("r");
-    const read = expectApplied(await cluster.clock.runUntil(reader.read(K)));
-    expect(text(read.state)).toBe("10");
-    expect(read.state?.version).toBe(10);
+    const state = await finalRead();
+    expect(text(state)).toBe("10");
+    expect(state?.version).toBe(10);
   });
 });
