@@ -5,8 +5,10 @@ import type { Register } from "./register.js";
 export interface HeldPromise {
   readonly ballot: Ballot;
   readonly state: Register;
-  /** When the promise was granted (proposer clock); old promises are likely stale and are not used. */
+  /** When the promise was granted (proposer clock); old promises are checked before use. */
   readonly since?: number;
+  /** The ballot `state` was accepted at, to check that it is still the accepted one. */
+  readonly acceptedAt?: Ballot;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import { majority, runRound, type Fanout } from "./quorum.js";
 import { lineageOf, versionOf, type Register } from "./register.js";
-import { PromiseCache } from "./promise-cache.js";
+import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 
 export interface ProposerConfig {
   /** N: 3, 5 or 7 acceptors. */
@@ -28,9 +28,8 @@ export interface ProposerConfig {
   /** How many keys' piggybacked promises one proposer remembers. */
   readonly promiseCacheSize: number;
   /**
-   * How long a piggybacked promise is used (default 2 s). An old one has likely been overtaken by other proposers:
-   * its accept is then rejected and the change needs recovery, which is inconclusive ("unknown") if the key moved
-   * further than a state's lineage remembers (8 changes) in the meantime.
+   * How long a piggybacked promise is used as is (default 1 s). An older one is used only after a read-only peek
+   * shows the key did not move since (see stillUsable).
    */
   readonly promiseTtlMs?: number;
   /** At most this many waiting changes of one key are composed into one round. */
@@ -237,6 +236,32 @@ export class Proposer {
     return { order: Array.from({ length: n }, (_, i) => (start + i) % n), first: this.quorum, hedgeMs };
   }
 
+  /**
+   * Whether a piggybacked promise is worth using. A fresh one is used as is. An older one has likely been overtaken:
+   * its accept would be rejected, and if the key moved further than a lineage reaches in the meantime, recovery could
+   * not tell what became of the change (504). So it is used only after a peek at a bare majority (read-only, no
+   * commit) shows the state it was accepted with is still the accepted one there; otherwise it is dropped for a full
+   * prepare.
+   */
+  private async stillUsable(key: string, held: HeldPromise, deadline: number, stats: RoundStats): Promise<boolean> {
+    if (this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 1_000)) return true;
+    if (held.acceptedAt === undefined) return false;
+    const started = this.clock.now();
+    const tally = await runRound<Peeked>(
+      this.config.acceptors,
+      this.quorum,
+      "peeked",
+      (i) => this.transport.send(i, { type: "peek", key }),
+      this.clock,
+      this.roundTimeout(deadline),
+      this.peekFanout(),
+    );
+    stats.rounds++;
+    stats.peekMs += this.clock.now() - started;
+    const acceptedAt = held.acceptedAt;
+    return tally.granted.length >= this.quorum && tally.granted.every((g) => sameBallot(g.reply.accepted, acceptedAt));
+  }
+
   /** A round waits at most the configured round timeout, and never past the request's deadline. */
   private roundTimeout(deadline: number): number {
     return Math.max(1, Math.min(this.config.roundTimeoutMs, deadline - this.clock.now()));
@@ -270,8 +295,7 @@ export class Proposer {
       let ballot: Ballot;
       let current: Register;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
-      const fresh = held !== undefined && this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 2_000);
-      const cached = fresh ? held : undefined;
+      const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
         current = cached.state;
@@ -336,7 +360,9 @@ export class Proposer {
       stats.acceptMs += this.clock.now() - started;
       if (tally.granted.length >= this.quorum) {
         // Only a majority that took the piggybacked promise makes skipping the next prepare safe.
-        if (promiseNext !== undefined) this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now() });
+        if (promiseNext !== undefined) {
+          this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now(), acceptedAt: ballot });
+        }
         return composition.steps.map((step) =>
           step.kind === "applied"
             ? { kind: "applied", state: step.state, previous: step.previous, stats }

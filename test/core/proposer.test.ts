@@ -311,6 +311,35 @@ describe("proposer: refused changes", () => {
   });
 });
 
+describe("proposer: old piggybacked promises are checked before use", () => {
+  it("uses an old promise after a peek shows the key did not move (peek + accept, no prepare)", async () => {
+    const cluster = new Cluster(3);
+    const { proposer } = cluster.proposer("p");
+    expectApplied(await proposer.change(K, increment(1)));
+    await cluster.clock.advance(5_000); // older than promiseTtlMs (1 s by default)
+    const outcome = expectApplied(await cluster.clock.runUntil(proposer.change(K, increment(1))));
+    expect(text(outcome.state)).toBe("2");
+    expect(outcome.stats.fastPath).toBe("piggyback");
+    expect(outcome.stats.rounds).toBe(2);
+    expect(outcome.stats.prepareMs).toBe(0);
+    expect(outcome.stats.peekMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("drops an old promise when the key moved since, instead of sending an accept bound to fail", async () => {
+    const cluster = new Cluster(3);
+    const { proposer: p1 } = cluster.proposer("p1");
+    const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
+    expectApplied(await p1.change(K, increment(1)));
+    for (let i = 0; i < 12; i++) expectApplied(await p2.change(K, increment(1))); // further than a lineage reaches
+    await cluster.clock.advance(5_000);
+    const outcome = expectApplied(await cluster.clock.runUntil(p1.change(K, increment(1))));
+    // Applied exactly once, through a full prepare (p2's ballots run ahead, so that prepare may be rejected once
+    // and retried); without the check, the stale accept would be rejected and recovery could not tell: unknown.
+    expect(text(outcome.state)).toBe("14");
+    expect(outcome.stats.fastPath).toBeNull();
+  });
+});
+
 describe("proposer: peek reads", () => {
   it("return in one round with no storage write when a majority agrees", async () => {
     const cluster = new Cluster(3);
