@@ -119,13 +119,16 @@ describe("N=3 through the real Worker, two acceptors faulty", () => {
       await setFault(worker, b!);
       await everyOperationFails(worker, key, counter);
       await clearFaults(worker);
-      // Healed: acknowledged states are there. A 504 may or may not have been applied, so the key holds either the
-      // acknowledged value or one of the attempted changes, consistently on every read.
+      // Healed: acknowledged states are there. A 504 may or may not have been applied, and a change a minority
+      // accepted may still be completed by a later round (a read's write-back, say): a first read may see the
+      // acknowledged value and a later one the completed change, but once a read saw the change, none goes back.
       const after = await get(worker, key);
       const afterBody = after.status === 200 ? await after.text() : null;
       expect(["kept", "lost", null]).toContain(afterBody);
       const again = await get(worker, key);
-      expect(again.status).toBe(after.status);
+      const againBody = again.status === 200 ? await again.text() : null;
+      expect(["kept", "lost", null]).toContain(againBody);
+      if (afterBody !== "kept") expect(againBody).toBe(afterBody);
       const n = Number(await (await get(worker, counter)).text());
       expect([7, 8]).toContain(n);
       // Writes work again.
