@@ -10,11 +10,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("client locks and leader election", () => {
   it("lock() acquires with a fencing token and keeps renewing in the background", async () => {
     const name = freshKey("leader");
-    const handle = await client.lock(name, { owner: "a", ttlMs: 300, renewEveryMs: 80 });
+    const handle = await client.lock(name, { owner: "a", ttlMs: 1000, renewEveryMs: 100 });
     expect(handle.held).toBe(true);
     expect(handle.token).toBeGreaterThan(0);
     const firstExpiry = handle.expiresAt;
-    await sleep(700); // more than two TTLs: only background renewals keep it
+    await sleep(1500); // longer than the TTL: only background renewals keep it
     expect(handle.held).toBe(true);
     expect(handle.expiresAt).toBeGreaterThan(firstExpiry);
     const seen = await client.getLock(name);
@@ -43,7 +43,8 @@ describe("client locks and leader election", () => {
     // Someone holding the same owner id and token releases it (a zombie of this process), and "b" takes over.
     await client.releaseLock(name, { owner: "a", token: handle.token });
     const taker = await client.acquireLock(name, { owner: "b", ttlMs: 10_000 });
-    await sleep(200);
+    // The next background renewal (every 50 ms) finds the lock taken; allow for a slow machine.
+    for (let waited = 0; handle.held && waited < 3000; waited += 50) await sleep(50);
     expect(handle.held).toBe(false);
     expect(lostReasons).toHaveLength(1);
     expect(lostReasons[0]).toBeInstanceOf(Conflict);
