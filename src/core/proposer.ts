@@ -104,20 +104,9 @@ export class Proposer {
   async read(key: string): Promise<Outcome> {
     if (!this.config.peekReads) return this.change(key, read());
     const stats = newStats();
-    const started = this.clock.now();
-    const deadline = started + this.config.deadlineMs;
-    const tally = await runRound<Peeked>(
-      this.config.acceptors,
-      this.quorum,
-      "peeked",
-      (i) => this.transport.send(i, { type: "peek", key }),
-      this.clock,
-      this.roundTimeout(deadline),
-      this.peekFanout(),
-    );
-    stats.rounds++;
-    stats.peekMs += this.clock.now() - started;
-    const agreed = agreedState(tally.granted.map((g) => g.reply), this.quorum);
+    const deadline = this.clock.now() + this.config.deadlineMs;
+    const peeks = await this.peekRound(key, deadline, stats);
+    const agreed = agreedState(peeks, this.quorum);
     if (agreed !== undefined) {
       stats.fastPath = "peek";
       return { kind: "applied", state: agreed, previous: agreed, stats };
@@ -246,6 +235,13 @@ export class Proposer {
   private async stillUsable(key: string, held: HeldPromise, deadline: number, stats: RoundStats): Promise<boolean> {
     if (this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 1_000)) return true;
     if (held.acceptedAt === undefined) return false;
+    const peeks = await this.peekRound(key, deadline, stats);
+    const acceptedAt = held.acceptedAt;
+    return peeks.length >= this.quorum && peeks.every((p) => sameBallot(p.accepted, acceptedAt));
+  }
+
+  /** One round of peeks (read-only) at a bare majority first; the replies that came. */
+  private async peekRound(key: string, deadline: number, stats: RoundStats): Promise<Peeked[]> {
     const started = this.clock.now();
     const tally = await runRound<Peeked>(
       this.config.acceptors,
@@ -258,8 +254,7 @@ export class Proposer {
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
-    const acceptedAt = held.acceptedAt;
-    return tally.granted.length >= this.quorum && tally.granted.every((g) => sameBallot(g.reply.accepted, acceptedAt));
+    return tally.granted.map((g) => g.reply);
   }
 
   /** A round waits at most the configured round timeout, and never past the request's deadline. */
