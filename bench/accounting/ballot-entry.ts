@@ -1,7 +1,7 @@
 /** Ballot (src/index.ts, unchanged) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import ballot, { Acceptor as BallotAcceptor } from "../../src/index.js";
 import type { AcceptorRequest } from "../../src/core/messages.js";
-import { countingSql, emptyCounts, payloadBytes, type Counts } from "./counting.js";
+import { countCall, countingSql, emptyCounts, takeCounts, type Counts } from "./counting.js";
 
 interface Env {
   ACCEPTOR: DurableObjectNamespace<Acceptor>;
@@ -21,21 +21,11 @@ export class Acceptor extends BallotAcceptor {
   }
 
   override handle(layout: string, requests: AcceptorRequest[]) {
-    const c = this.counts;
-    const writesBefore = c.sqlWrites;
-    c.calls++;
-    c.messages += requests.length;
-    c.bytesIn += payloadBytes([layout, requests]);
-    const replies = super.handle(layout, requests);
-    if (c.sqlWrites > writesBefore) c.commits++;
-    c.bytesOut += payloadBytes(replies);
-    return replies;
+    return countCall(this.counts, layout, requests, () => super.handle(layout, requests));
   }
 
   benchStats(reset: boolean): Counts {
-    const out = { ...this.counts };
-    if (reset) Object.assign(this.counts, emptyCounts());
-    return out;
+    return takeCounts(this.counts, reset);
   }
 }
 

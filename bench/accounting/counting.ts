@@ -40,3 +40,22 @@ export function countingSql(sql: SqlStorage, counts: Counts): SqlStorage {
   };
   return wrapper as unknown as SqlStorage;
 }
+
+/** Runs one acceptor call and counts it: the call, its messages, a commit if it wrote, and payload bytes both ways. */
+export function countCall<R>(counts: Counts, layout: string, requests: readonly unknown[], handle: () => R): R {
+  const writesBefore = counts.sqlWrites;
+  counts.calls++;
+  counts.messages += requests.length;
+  counts.bytesIn += payloadBytes([layout, requests]);
+  const replies = handle();
+  if (counts.sqlWrites > writesBefore) counts.commits++;
+  counts.bytesOut += payloadBytes(replies);
+  return replies;
+}
+
+/** The stats a counting acceptor reports, optionally starting over. */
+export function takeCounts(counts: Counts, reset: boolean): Counts {
+  const out = { ...counts };
+  if (reset) Object.assign(counts, emptyCounts());
+  return out;
+}

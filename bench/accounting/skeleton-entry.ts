@@ -1,6 +1,6 @@
 /** The skeleton (bench/skeleton) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import skeleton, { SkeletonAcceptor as Base } from "../skeleton/worker.js";
-import { countingSql, emptyCounts, payloadBytes, type Counts } from "./counting.js";
+import { countCall, countingSql, emptyCounts, takeCounts, type Counts } from "./counting.js";
 
 interface Env {
   ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
@@ -19,21 +19,11 @@ export class SkeletonAcceptor extends Base {
   }
 
   override handle(layout: string, requests: Parameters<Base["handle"]>[1]) {
-    const c = this.counts;
-    const writesBefore = c.sqlWrites;
-    c.calls++;
-    c.messages += requests.length;
-    c.bytesIn += payloadBytes([layout, requests]);
-    const replies = super.handle(layout, requests);
-    if (c.sqlWrites > writesBefore) c.commits++;
-    c.bytesOut += payloadBytes(replies);
-    return replies;
+    return countCall(this.counts, layout, requests, () => super.handle(layout, requests));
   }
 
   benchStats(reset: boolean): Counts {
-    const out = { ...this.counts };
-    if (reset) Object.assign(this.counts, emptyCounts());
-    return out;
+    return takeCounts(this.counts, reset);
   }
 }
 
