@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { handleRequest, type Slot } from "../core/acceptor.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { SqliteSlotStore } from "./sqlite-slot-store.js";
+import { SqliteSlotStore, type TombstoneRow } from "./sqlite-slot-store.js";
 
 /**
  * One acceptor of one shard: a thin adapter that runs the core acceptor rules over SQLite rows. A call carries a
@@ -33,6 +33,20 @@ export class Acceptor extends DurableObject<object> {
     if (this.layout !== undefined) return { layout: this.layout };
     const row = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'layout'").toArray()[0];
     return { layout: row?.value ?? null };
+  }
+
+  /**
+   * Deleted keys for the collector (src/collector): tombstones whose ballot counter is below `before`, oldest first.
+   * Reads only.
+   */
+  tombstones(layout: string, before: number, limit: number): TombstoneRow[] {
+    this.checkLayout(layout);
+    return this.store.tombstones(before, limit);
+  }
+
+  /** Row counts and the database size in bytes, for the admin view and the garbage-collection tests. Reads only. */
+  storage(): { slots: number; tombstones: number; floors: number; bytes: number } {
+    return { ...this.store.counts(), bytes: this.ctx.storage.sql.databaseSize };
   }
 
   /** The raw slot of a key, for the admin view. Reads only. */

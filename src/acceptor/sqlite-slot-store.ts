@@ -1,5 +1,6 @@
-import type { Ballot } from "../core/ballot.js";
-import type { Slot, SlotStore } from "../core/acceptor.js";
+import { maxBallot, type Ballot } from "../core/ballot.js";
+import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../core/acceptor.js";
+import { keyHash } from "../core/key-hash.js";
 import type { LineageEntry, Register } from "../core/register.js";
 
 type Row = {
@@ -16,11 +17,32 @@ type Row = {
 };
 
 /**
+ * Forgotten (garbage-collected) keys share a floor per bucket: 64 rows at most per acceptor object, whatever the number
+ * of deleted keys. More buckets would mean smaller version jumps for recreated keys and more rows; the bucket takes
+ * the hash's high bits, as the shard takes its low ones. Never change it for existing data.
+ */
+export const FLOOR_BUCKETS = 64;
+
+export function floorBucketOf(key: string): number {
+  return (keyHash(key) >>> 16) % FLOOR_BUCKETS;
+}
+
+/** A deleted key waiting for garbage collection, as listed by `tombstones`. */
+export interface TombstoneRow {
+  readonly key: string;
+  /** Counter of the ballot the tombstone was accepted at (proposers take it from their clock: about when, in ms). */
+  readonly acceptedCounter: number | null;
+}
+
+/**
  * The acceptor's slots as rows of one SQLite table, one row per key. Each write is a synchronous statement; the
  * Durable Object's output gate holds the reply until the transaction is durable, so an answer implies the write
  * survived.
  */
 export class SqliteSlotStore implements SlotStore {
+  /** Floors read so far; only this object writes them, so the cache stays true until it restarts. */
+  private readonly floors = new Map<number, Floor>();
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS slots (
       key TEXT PRIMARY KEY,
@@ -31,6 +53,11 @@ export class SqliteSlotStore implements SlotStore {
     // Tables made before the lineage column existed get it added (it is optional in the register).
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(slots)").toArray();
     if (!columns.some((c) => c.name === "lineage")) sql.exec("ALTER TABLE slots ADD COLUMN lineage TEXT");
+    // Deleted keys for the collector to find, oldest first; only tombstones are indexed, live rows pay nothing.
+    sql.exec("CREATE INDEX IF NOT EXISTS slots_tombstones ON slots (accepted_counter) WHERE tombstone = 1");
+    sql.exec(`CREATE TABLE IF NOT EXISTS floors (
+      bucket INTEGER PRIMARY KEY, ballot_counter INTEGER, ballot_proposer TEXT, version INTEGER NOT NULL
+    )`);
   }
 
   read(key: string): Slot | undefined {
@@ -62,9 +89,55 @@ export class SqliteSlotStore implements SlotStore {
     );
   }
 
-  /** Every key's row, for the admin view of one key across acceptors. */
-  count(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM slots").one().n;
+  floor(key: string): Floor {
+    const bucket = floorBucketOf(key);
+    const cached = this.floors.get(bucket);
+    if (cached !== undefined) return cached;
+    const row = this.sql
+      .exec<{ ballot_counter: number | null; ballot_proposer: string | null; version: number }>(
+        "SELECT ballot_counter, ballot_proposer, version FROM floors WHERE bucket = ?",
+        bucket,
+      )
+      .toArray()[0];
+    const floor = row === undefined ? NO_FLOOR : { ballot: ballot(row.ballot_counter, row.ballot_proposer), version: row.version };
+    this.floors.set(bucket, floor);
+    return floor;
+  }
+
+  remove(key: string, floor: Floor): void {
+    const old = this.floor(key);
+    const raised = { ballot: maxBallot(old.ballot, floor.ballot), version: Math.max(old.version, floor.version) };
+    this.sql.exec("DELETE FROM slots WHERE key = ?", key);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO floors (bucket, ballot_counter, ballot_proposer, version) VALUES (?, ?, ?, ?)",
+      floorBucketOf(key),
+      raised.ballot?.counter ?? null,
+      raised.ballot?.proposer ?? null,
+      raised.version,
+    );
+    this.floors.set(floorBucketOf(key), raised);
+  }
+
+  /** Tombstones accepted at a ballot counter below `before` (oldest first), for the collector. Reads only. */
+  tombstones(before: number, limit: number): TombstoneRow[] {
+    return this.sql
+      .exec<{ key: string; accepted_counter: number | null }>(
+        "SELECT key, accepted_counter FROM slots WHERE tombstone = 1 AND (accepted_counter IS NULL OR accepted_counter < ?) ORDER BY accepted_counter LIMIT ?",
+        before,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ key: r.key, acceptedCounter: r.accepted_counter }));
+  }
+
+  /** Rows of the slots and floors tables, for the storage stats of the admin view and tests. */
+  counts(): { slots: number; tombstones: number; floors: number } {
+    const n = (query: string) => this.sql.exec<{ n: number }>(query).one().n;
+    return {
+      slots: n("SELECT count(*) AS n FROM slots"),
+      tombstones: n("SELECT count(*) AS n FROM slots WHERE tombstone = 1"),
+      floors: n("SELECT count(*) AS n FROM floors"),
+    };
   }
 }
 

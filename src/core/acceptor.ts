@@ -1,6 +1,6 @@
-import { compareBallots, type Ballot } from "./ballot.js";
-import type { AcceptorReply, AcceptorRequest, Accept, Prepare } from "./messages.js";
-import type { Register } from "./register.js";
+import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
+import type { AcceptorReply, AcceptorRequest, Accept, Forget, Prepare } from "./messages.js";
+import { isLive, type Register } from "./register.js";
 
 /** What an acceptor keeps per key. `promised` is only kept while it is above `accepted`. */
 export interface Slot {
@@ -12,12 +12,40 @@ export interface Slot {
 export const EMPTY_SLOT: Slot = { promised: null, accepted: null, state: null };
 
 /**
- * Durable per-key storage of one acceptor. `write` must be durable before the acceptor's reply leaves
+ * What an acceptor remembers of the rows it forgot (garbage-collected deleted keys), per group of keys: the highest
+ * ballot those rows had promised or accepted and the highest version they held. Stores keep one floor per bucket of
+ * keys, so a forgotten key costs nothing of its own.
+ */
+export interface Floor {
+  readonly ballot: Ballot | null;
+  readonly version: number;
+}
+
+export const NO_FLOOR: Floor = { ballot: null, version: 0 };
+
+/**
+ * Durable per-key storage of one acceptor. `write` and `remove` must be durable before the acceptor's reply leaves
  * (in a Durable Object the output gate guarantees it; in the simulator the map survives crashes).
  */
 export interface SlotStore {
   read(key: string): Slot | undefined;
   write(key: string, slot: Slot): void;
+  /** The floor of the key's bucket (NO_FLOOR while nothing of the bucket was forgotten). */
+  floor(key: string): Floor;
+  /** Deletes the key's row and raises its bucket's floor to at least `floor`, in one durable write. */
+  remove(key: string, floor: Floor): void;
+}
+
+/**
+ * A key without a row: never written, or forgotten. It reads as a tombstone at the floor's version that was accepted
+ * at no ballot (so any real accepted state elsewhere outranks it: a forgotten row never hides a newer change), and as
+ * promised at the floor's ballot (so a delayed accept or prepare from before the collection is refused: it cannot
+ * bring back the value the tombstone deleted). A recreated key continues above the floor's version.
+ */
+export function absentSlot(floor: Floor): Slot {
+  if (floor.ballot === null && floor.version === 0) return EMPTY_SLOT;
+  const state: Register = floor.version === 0 ? null : { version: floor.version, value: null, contentType: "", origin: "" };
+  return { promised: floor.ballot, accepted: null, state };
 }
 
 /**
@@ -25,7 +53,7 @@ export interface SlotStore {
  * are harmless.
  */
 export function handleRequest(store: SlotStore, request: AcceptorRequest): AcceptorReply {
-  const slot = store.read(request.key) ?? EMPTY_SLOT;
+  const slot = store.read(request.key) ?? absentSlot(store.floor(request.key));
   switch (request.type) {
     case "prepare":
       return onPrepare(store, slot, request);
@@ -34,6 +62,8 @@ export function handleRequest(store: SlotStore, request: AcceptorRequest): Accep
     case "peek":
       // A read needs the value, not the lineage: leave it out of the reply.
       return { type: "peeked", accepted: slot.accepted, state: withoutLineage(slot.state) };
+    case "forget":
+      return onForget(store, request);
   }
 }
 
@@ -56,6 +86,23 @@ function onAccept(store: SlotStore, slot: Slot, { key, ballot, state, promiseNex
   const promised = promiseNext !== undefined && compareBallots(promiseNext, ballot) > 0 ? promiseNext : null;
   store.write(key, { promised, accepted: ballot, state });
   return { type: "accepted" };
+}
+
+/**
+ * Forgets a row only while it holds exactly what the collector wrote to every acceptor: a non-live state accepted at
+ * the collector's ballot. Any newer accept means the key changed since, and the row stays. An outstanding promise
+ * is kept in the floor, so the forgotten row still refuses what the row refused.
+ */
+function onForget(store: SlotStore, { key, ballot }: Forget): AcceptorReply {
+  const row = store.read(key);
+  if (row === undefined) return { type: "forgotten" };
+  if (compareBallots(row.accepted, ballot) !== 0 || isLive(row.state)) return rejected(row);
+  const floor = store.floor(key);
+  store.remove(key, {
+    ballot: maxBallot(floor.ballot, maxBallot(row.promised, row.accepted)),
+    version: Math.max(floor.version, row.state?.version ?? 0),
+  });
+  return { type: "forgotten" };
 }
 
 function withoutLineage(state: Register): Register {

@@ -26,7 +26,18 @@ export interface Peek {
   readonly key: string;
 }
 
-export type AcceptorRequest = Prepare | Accept | Peek;
+/**
+ * Garbage collection: drop the key's row if it still holds the non-live state (a tombstone) accepted at `ballot`,
+ * raising the acceptor's floor so that the forgotten row keeps refusing what it refused (see collector.ts). A row
+ * that changed since (a newer accept) stays, and the reply is "rejected".
+ */
+export interface Forget {
+  readonly type: "forget";
+  readonly key: string;
+  readonly ballot: Ballot;
+}
+
+export type AcceptorRequest = Prepare | Accept | Peek | Forget;
 
 export interface Promised {
   readonly type: "promised";
@@ -51,4 +62,9 @@ export interface Rejected {
   readonly accepted: Ballot | null;
 }
 
-export type AcceptorReply = Promised | Accepted | Peeked | Rejected;
+/** The row is gone (now, or already before). */
+export interface Forgotten {
+  readonly type: "forgotten";
+}
+
+export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten;

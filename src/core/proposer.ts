@@ -4,7 +4,7 @@ import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
 import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
-import { majority, runRound, type Fanout } from "./quorum.js";
+import { highestAccepted, majority, runRound, type Fanout } from "./quorum.js";
 import { lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 
@@ -289,11 +289,14 @@ export class Proposer {
       // Phase 1, skipped when our previous accept on this key already carried the promise for this ballot.
       let ballot: Ballot;
       let current: Register;
+      // The ballot `current` was accepted at; null when no acceptor of the majority accepted anything for the key.
+      let currentBallot: Ballot | null = null;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
       const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
         current = cached.state;
+        currentBallot = cached.acceptedAt ?? null;
         stats.fastPath = "piggyback";
       } else {
         stats.fastPath = null;
@@ -314,14 +317,16 @@ export class Proposer {
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
         }
-        current = highestAccepted(tally.granted.map((g) => g.reply));
+        const highest = highestAccepted(tally.granted.map((g) => g.reply));
+        current = highest.state;
+        currentBallot = highest.ballot;
       }
 
       let composition: Composition;
       if (lowestCandidate === Infinity) {
         composition = compose(changes, current, origin);
       } else {
-        const verdict = recover(current, origin, lowestCandidate);
+        const verdict = recover(current, currentBallot, origin, lowestCandidate);
         if (verdict.kind === "ours") {
           // Ours made it: the current state is it or descends from it. Write the current state back so it is
           // chosen, and answer each caller from the base our candidate was made from.
@@ -410,11 +415,12 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
  * the lineage shows our origin (when it reaches back that far). If the lineage reaches back to `lowestCandidate` or
  * below without it, none is: and once we accept over `current` at a higher ballot, none ever can be chosen.
  */
-function recover(current: Register, origin: string, lowestCandidate: number):
+function recover(current: Register, currentBallot: Ballot | null, origin: string, lowestCandidate: number):
   | { kind: "ours"; version: number }
   | { kind: "lost" }
   | { kind: "unknown" } {
-  if (current === null) return { kind: "lost" };
+  // Nothing accepted at a majority (a never-written or garbage-collected key): ours was chosen nowhere.
+  if (current === null || currentBallot === null) return { kind: "lost" };
   const lineage = lineageOf(current);
   const mine = lineage.find((entry) => entry.origin === origin);
   if (mine !== undefined) return { kind: "ours", version: mine.version };
@@ -427,13 +433,6 @@ function recover(current: Register, origin: string, lowestCandidate: number):
 
 function newStats(): RoundStats {
   return { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, fastPath: null };
-}
-
-/** The state accepted at the highest ballot among the promises (null when none accepted anything). */
-function highestAccepted(promises: readonly Promised[]): Register {
-  let best: Promised | undefined;
-  for (const p of promises) if (best === undefined || compareBallots(p.accepted, best.accepted) > 0) best = p;
-  return best?.state ?? null;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { maxBallot, type Ballot } from "./ballot.js";
-import type { AcceptorReply, Rejected } from "./messages.js";
+import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
+import type { AcceptorReply, Promised, Rejected } from "./messages.js";
+import { versionOf, type Register } from "./register.js";
 import type { Clock } from "./ports.js";
 
 /** The majority of N acceptors: any two such sets share an acceptor. */
@@ -106,4 +107,18 @@ export function runRound<R extends AcceptorReply>(
     void hedge?.fired.then(contactRest);
     for (const i of order.slice(0, first)) contact(i);
   });
+}
+
+/**
+ * The state accepted at the highest ballot among the promises. When none accepted anything, the keys are absent
+ * and their states are the floors of collected keys (see absentSlot): the highest version is taken, so a recreated
+ * key continues above every version it had.
+ */
+export function highestAccepted(promises: readonly Promised[]): { ballot: Ballot | null; state: Register } {
+  let best: Promised | undefined;
+  for (const p of promises) {
+    const vs = best === undefined ? 1 : compareBallots(p.accepted, best.accepted);
+    if (vs > 0 || (vs === 0 && p.accepted === null && versionOf(p.state) > versionOf(best?.state ?? null))) best = p;
+  }
+  return { ballot: best?.accepted ?? null, state: best?.state ?? null };
 }

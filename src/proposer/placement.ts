@@ -1,3 +1,5 @@
+import { keyHash } from "../core/key-hash.js";
+
 /**
  * Where a key lives: which acceptor objects hold it. Keys are spread over a fixed number of shards, and every shard
  * has its own N acceptor objects, each holding many keys as rows of one SQLite table. A fixed set of objects has no
@@ -8,16 +10,9 @@
  */
 export const SHARD_COUNT = 16;
 
-const encoder = new TextEncoder();
-
-/** FNV-1a over the key's UTF-8 bytes: stable across runtimes and releases. */
+/** The key's shard: its FNV-1a hash modulo the shard count. */
 export function shardOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(key)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % SHARD_COUNT;
+  return keyHash(key) % SHARD_COUNT;
 }
 
 /**

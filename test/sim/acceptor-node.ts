@@ -1,5 +1,5 @@
-import { formatBallot, type Ballot } from "../../src/core/ballot.js";
-import { handleRequest, type Slot, type SlotStore } from "../../src/core/acceptor.js";
+import { formatBallot, maxBallot, type Ballot } from "../../src/core/ballot.js";
+import { handleRequest, NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Register } from "../../src/core/register.js";
 
@@ -46,9 +46,13 @@ export class AcceptLog {
   }
 }
 
-/** Durable slots in memory; they survive crashes (only in-flight messages are lost). Logs every accepted state. */
+/**
+ * Durable slots in memory; they survive crashes (only in-flight messages are lost). Logs every accepted state.
+ * Floors of forgotten rows are kept per bucket of keys (two buckets), so collected keys share a floor as in SQLite.
+ */
 class MemoryStore implements SlotStore {
   readonly slots = new Map<string, Slot>();
+  readonly floors = new Map<number, Floor>();
 
   constructor(
     private readonly index: number,
@@ -63,6 +67,22 @@ class MemoryStore implements SlotStore {
     this.slots.set(key, slot);
     if (slot.accepted !== null) this.log.record(this.index, key, slot.accepted, slot.state);
   }
+
+  floor(key: string): Floor {
+    return this.floors.get(bucketOf(key)) ?? NO_FLOOR;
+  }
+
+  remove(key: string, floor: Floor): void {
+    this.slots.delete(key);
+    const old = this.floor(key);
+    this.floors.set(bucketOf(key), { ballot: maxBallot(old.ballot, floor.ballot), version: Math.max(old.version, floor.version) });
+  }
+}
+
+function bucketOf(key: string): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+  return h % 2;
 }
 
 /**

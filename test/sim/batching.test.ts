@@ -15,7 +15,8 @@
  *    ends "unavailable" without a single round, on a healthy cluster.
  */
 import { expect, it } from "vitest";
-import { handleRequest, type Slot, type SlotStore } from "../../src/core/acceptor.js";
+import { handleRequest, type SlotStore } from "../../src/core/acceptor.js";
+import { MemoryStore } from "../core/memory-store.js";
 import { write } from "../../src/core/change.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { Proposer, type Outcome, type ProposerConfig } from "../../src/core/proposer.js";
@@ -50,10 +51,7 @@ interface Setup {
 /** Runs the changes on one proposer seeded with `seed`; returns each one's outcome and how long it took. */
 async function race(seed: number, setup: Setup): Promise<Map<string, { kind: Outcome["kind"]; ms: number }>> {
   const scheduler = new Scheduler();
-  const stores = [0, 1, 2].map((): SlotStore => {
-    const slots = new Map<string, Slot>();
-    return { read: (k) => slots.get(k), write: (k, slot) => void slots.set(k, slot) };
-  });
+  const stores = [0, 1, 2].map((): SlotStore => new MemoryStore());
   const transport = {
     send: (i: number, request: AcceptorRequest) => {
       setup.onSend?.(request);

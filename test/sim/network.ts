@@ -146,6 +146,8 @@ export function describeRequest(r: AcceptorRequest): string {
       return `accept ${r.key} ${formatBallot(r.ballot)} v${r.state?.version ?? 0} by ${r.state?.origin ?? "-"}${r.promiseNext ? ` promise ${formatBallot(r.promiseNext)}` : ""}`;
     case "peek":
       return `peek ${r.key}`;
+    case "forget":
+      return `forget ${r.key} ${formatBallot(r.ballot)}`;
   }
 }
 
@@ -155,7 +157,8 @@ export function describeReply(r: AcceptorReply): string {
     case "peeked":
       return `${r.type} accepted ${formatBallot(r.accepted)} v${r.state?.version ?? 0} by ${r.state?.origin ?? "-"}`;
     case "accepted":
-      return "accepted";
+    case "forgotten":
+      return r.type;
     case "rejected":
       return `rejected promised ${formatBallot(r.promised)} accepted ${formatBallot(r.accepted)}`;
   }

@@ -1,0 +1,60 @@
+import type { BallotIssuer } from "./ballot.js";
+import type { Accepted, Forgotten, Promised } from "./messages.js";
+import type { Clock, Transport } from "./ports.js";
+import { highestAccepted, majority, runRound } from "./quorum.js";
+import { isLive } from "./register.js";
+
+export interface CollectorDeps {
+  /** N. */
+  readonly acceptors: number;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  /** The collector's own ballots (its own proposer id), so they never collide with a proposer's. */
+  readonly ballots: BallotIssuer;
+  /** How long each of the three rounds waits for every acceptor. */
+  readonly roundTimeoutMs: number;
+}
+
+export type CollectOutcome =
+  /** Every acceptor forgot the key's row; only the floors of its bucket remain. */
+  | { readonly kind: "collected" }
+  /** The key holds a value (it was recreated) or changed during collection: nothing to collect now. */
+  | { readonly kind: "live" }
+  /** Not every acceptor answered or agreed; nothing unsafe was done. Try again later. */
+  | { readonly kind: "retry"; readonly reason: string };
+
+/**
+ * Garbage collection of one deleted key (the paper's procedure, with the third step done by the acceptors):
+ *
+ * 1. Prepare, and if the key's state is not live (a tombstone, or nothing), accept that same state at this ballot on
+ *    EVERY acceptor. Now no acceptor holds an older value that could come back once the others forget theirs.
+ * 2. Ask every acceptor to forget the row if it still holds exactly that accept. Forgetting raises the acceptor's
+ *    floor to the row's ballots and version: a delayed message from before (an old accept of the deleted value) is
+ *    refused as it was refused while the row existed, and a recreated key's versions continue above the old ones.
+ *
+ * It never removes anything while an acceptor is unreachable: step 1 needs all N, and step 2 is repeatable (an
+ * acceptor that answered nothing is asked again on the next try, after a fresh step 1).
+ */
+export async function collect(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
+  const n = deps.acceptors;
+  const ballot = deps.ballots.next();
+  const everyone = (i: number, request: Parameters<Transport["send"]>[1]) => deps.transport.send(i, request);
+
+  const promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  deps.ballots.observe(promised.highestSeen);
+  if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
+  const current = highestAccepted(promised.granted.map((g) => g.reply)).state;
+  if (isLive(current)) return { kind: "live" };
+  if (promised.granted.length < n) return { kind: "retry", reason: "not every acceptor promised" };
+
+  const accepted = await runRound<Accepted>(n, n, "accepted", (i) => everyone(i, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
+  deps.ballots.observe(accepted.highestSeen);
+  if (accepted.granted.length < n) return { kind: "retry", reason: "not every acceptor took the tombstone" };
+
+  const forgotten = await runRound<Forgotten>(n, n, "forgotten", (i) => everyone(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  if (forgotten.granted.length === n) return { kind: "collected" };
+  // A refusal means a newer accept reached that acceptor: the key changed after our tombstone, and a later delete
+  // of it will be collected in its turn.
+  if (forgotten.rejected.length > 0) return { kind: "live" };
+  return { kind: "retry", reason: "not every acceptor forgot the key" };
+}
