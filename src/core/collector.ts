@@ -37,10 +37,17 @@ export type CollectOutcome =
  */
 export async function collect(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
   const n = deps.acceptors;
-  const ballot = deps.ballots.next();
   const everyone = (i: number, request: Parameters<Transport["send"]>[1]) => deps.transport.send(i, request);
 
-  const promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  // A refused prepare (a proposer's promise, often the piggybacked one of the delete itself) is retried at once
+  // above the ballot it reported; anything else waits for the caller's next try.
+  let ballot = deps.ballots.next();
+  let promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  for (let retries = 0; promised.rejected.length > 0 && retries < 2; retries++) {
+    deps.ballots.observe(promised.highestSeen);
+    ballot = deps.ballots.next();
+    promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  }
   deps.ballots.observe(promised.highestSeen);
   if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
   const current = highestAccepted(promised.granted.map((g) => g.reply)).state;
