@@ -450,3 +450,120 @@ describe("performance sanity", () => {
     expect(checkHistory(events)).toEqual({ ok: true });
   });
 });
+
+describe("version jumps (garbage collection of deleted keys)", () => {
+  const jumps = { jumps: true } as const;
+  function verdicts(events: Event[]): CheckResult[] {
+    return [true, false].map((precheck) => checkHistory(events, { ...jumps, precheck }));
+  }
+  function expectJumpOk(events: Event[]): void {
+    for (const v of verdicts(events)) if (v.ok !== true) throw new Error(`expected linearizable, got:\n${"reason" in v ? v.reason : ""}`);
+  }
+  function expectJumpViolation(events: Event[]): void {
+    for (const v of verdicts(events)) expect(v.ok).toBe(false);
+  }
+
+  it("accepts a recreate after a delete that jumps versions", () => {
+    const events = [ev(1, write("a"), 0, 1, ok(1)), ev(1, del(), 2, 3, ok(2)), ev(1, create("b"), 4, 5, ok(9)), ev(1, read, 6, 7, found("b", 9))];
+    expectJumpOk(events);
+    expect(checkHistory(events).ok).toBe(false); // without the allowance it is a skipped version
+  });
+
+  it("accepts a first write, an increment and a write from a never-written key that jump", () => {
+    expectJumpOk([ev(1, inc(2), 0, 1, incOk(2, 4)), ev(1, write("x"), 2, 3, ok(5))]);
+    expectJumpOk([ev(1, write("x"), 0, 1, ok(3)), ev(2, read, 2, 3, found("x", 3))]);
+  });
+
+  it("accepts an unknown recreate whose jump is seen only through later versions", () => {
+    expectJumpOk([
+      ev(1, write("a"), 0, 1, ok(1)),
+      ev(1, del(), 2, 3, ok(2)),
+      ev(2, create("b"), 4, null, null),
+      ev(3, write("c"), 10, 11, ok(8)),
+      ev(3, read, 12, 13, found("c", 8)),
+    ]);
+    // The same with the create's jump revealed by a refusal.
+    expectJumpOk([ev(1, del(), 0, 1, refused(null)), ev(2, create("b"), 2, null, null), ev(3, cas(1, "c"), 10, 11, refused(6))]);
+  });
+
+  it("rejects a recreate that reuses or lowers a version", () => {
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, del(), 2, 3, ok(2)), ev(1, create("b"), 4, 5, ok(2))]);
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(3)), ev(1, del(), 2, 3, ok(4)), ev(1, create("b"), 4, 5, ok(3))]);
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(5)), ev(1, del(), 2, 3, ok(6)), ev(1, write("b"), 4, 5, ok(1))]);
+  });
+
+  it("still rejects a jump from a live state", () => {
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, write("b"), 2, 3, ok(3))]);
+    expectJumpViolation([ev(1, create("a"), 0, 1, ok(4)), ev(1, inc(1), 2, 3, incOk(1, 7))]);
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(2, read, 2, 3, found("a", 1)), ev(1, write("b"), 4, 5, ok(3))]);
+    // ... unless an unknown delete may have made it absent in between.
+    expectJumpOk([ev(1, write("a"), 0, 1, ok(1)), ev(2, del(), 2, null, null), ev(1, write("b"), 4, 5, ok(3))]);
+  });
+
+  it("rejects a read of a value at a version below one already acknowledged", () => {
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, del(), 2, 3, ok(2)), ev(1, create("b"), 4, 5, ok(7)), ev(2, read, 6, 7, found("a", 1))]);
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(5)), ev(2, read, 2, 3, found("a", 5)), ev(1, write("b"), 4, 5, ok(6)), ev(2, read, 6, 7, found("a", 5))]);
+  });
+
+  it("rejects a deleted value coming back (resurrection)", () => {
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, del(), 2, 3, ok(2)), ev(2, read, 4, 5, absent), ev(2, read, 6, 7, found("a", 1))]);
+    expectJumpViolation([ev(1, write("a"), 0, 1, ok(1)), ev(1, del(), 2, 3, ok(2)), ev(2, read, 6, 7, found("a", 9))]);
+  });
+
+  it("accepts generated histories with jumps and rejects them once corrupted", () => {
+    for (let seed = 1; seed <= Number(process.env.LIN_JUMP_SEEDS ?? 200); seed++) {
+      const r = rng(seed);
+      const keys = seed % 3 === 0 ? ["p", "q"] : ["k"];
+      const events = simulate({ seed, ops: 20 + r.int(100), clients: 1 + (seed % 6), keys, unknownRate: 0.1, jumps: 3 });
+      const verdict = checkHistory(events, jumps);
+      if (verdict.ok !== true) throw new Error(`seed ${seed}: expected ok\n${"reason" in verdict ? verdict.reason : ""}`);
+    }
+  });
+
+  // Tiny histories run on the model in a random order with random jumps from absent states, then perturbed.
+  function tinyJumpHistory(seed: number): Event[] {
+    const r = rng(seed);
+    let unique = 0;
+    const events = Array.from({ length: 2 + r.int(5) }, (_, i): Event => {
+      const call = r.int(10);
+      const op = randomOp(r, { version: r.int(4), value: r.chance(0.5) ? "a" : null }, () => `w${unique++}`);
+      return ev(i, op, call, call + r.int(6), null);
+    });
+    const order = [...events];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    let state = initialState;
+    for (const e of order) {
+      const out = step(state, e.op);
+      const skip = state.value === null && out.state !== state ? r.int(3) : 0;
+      state = { ...out.state, version: out.state.version + skip };
+      e.result = skip > 0 ? ({ ...out.result, version: state.version } as Result) : out.result;
+    }
+    for (const e of events) {
+      const roll = r.int(100);
+      if (roll < 20) [e.result, e.ret] = [null, r.chance(0.5) ? e.ret : null];
+      else if (roll < 35 && e.result !== null && "version" in e.result) e.result = { ...e.result, version: e.result.version + r.pick([-2, -1, 1, 2]) };
+    }
+    return events;
+  }
+
+  it("gives the same verdict as brute force on 2,000 tiny histories with jumps", () => {
+    let violations = 0;
+    for (let seed = 1; seed <= Number(process.env.LIN_JUMP_TINY ?? 2000); seed++) {
+      const events = tinyJumpHistory(seed);
+      const expected = bruteForceLinearizable(events, true);
+      for (const precheck of [true, false]) {
+        const verdict = checkHistory(events, { ...jumps, precheck });
+        if (verdict.ok !== expected) {
+          const history = events.map(describeEvent).join("\n");
+          throw new Error(`seed ${seed}: brute force says ${expected}, checker (precheck ${precheck}) ${JSON.stringify(verdict)}\n${history}`);
+        }
+      }
+      if (!expected) violations++;
+    }
+    expect(violations).toBeGreaterThan(300);
+    expect(violations).toBeLessThan(1700);
+  });
+});

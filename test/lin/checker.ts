@@ -16,7 +16,7 @@ import { END, EntryList, isReturn, opOf } from "./entry-list.js";
 import { equivalence } from "./equivalence.js";
 import { ExactSet, HashedSet, type LinearizedSet, type OpClasses } from "./memo.js";
 import { MinTree } from "./min-tree.js";
-import { initialState, sameResult, sameState, step, type State } from "./model.js";
+import { initialState, sameState, step, tryStep, type State } from "./model.js";
 import { describeEvent, formatResult, formatState } from "./format.js";
 import { precheck } from "./precheck.js";
 import { versionBefore } from "./versions.js";
@@ -32,6 +32,12 @@ export interface CheckOptions {
   maxSteps?: number;
   /** Run the cheap necessary-condition checks first (default true); false tests the search alone. */
   precheck?: boolean;
+  /**
+   * Version jumps (garbage collection of deleted keys, default false): an op applied to an absent state (deleted or
+   * never written) may produce any version above that state's version; ops on live states still produce exactly
+   * the next version. Versions still never repeat or go down.
+   */
+  jumps?: boolean;
 }
 
 export type CheckResult =
@@ -66,7 +72,8 @@ export function checkHistory(events: readonly Event[], opts: CheckOptions = {}):
 export function checkKey(key: string, events: readonly Event[], opts: CheckOptions = {}): CheckResult {
   events.forEach(validate);
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
-  const early = opts.precheck === false ? null : precheck(events);
+  const jumps = opts.jumps === true;
+  const early = opts.precheck === false ? null : precheck(events, { jumps });
   if (early !== null) {
     return { ok: false, key, reason: `key ${JSON.stringify(key)} is not linearizable: ${early.reason}`, events: early.events };
   }
@@ -74,17 +81,17 @@ export function checkKey(key: string, events: readonly Event[], opts: CheckOptio
   // to refute (the pool of unknown ops drops out of the memo key), and refuting
   // it refutes the real history too. Skipped when there is nothing to relax.
   if (events.some((e) => e.result === null && e.op.kind !== "read")) {
-    const relaxed = confirmed(key, events, maxSteps, true);
+    const relaxed = confirmed(key, events, maxSteps, true, jumps);
     if (relaxed.ok === false) return relaxed;
   }
-  return confirmed(key, events, maxSteps, false);
+  return confirmed(key, events, maxSteps, false, jumps);
 }
 
 /** Searches with hashed memo keys; confirms a failure with exact keys, so a hash collision can never cause a false alarm. */
-function confirmed(key: string, events: readonly Event[], maxSteps: number, relaxed: boolean): CheckResult {
-  const fast = search(key, events, { maxSteps, relaxed, memo: (c) => new HashedSet(c) });
+function confirmed(key: string, events: readonly Event[], maxSteps: number, relaxed: boolean, jumps: boolean): CheckResult {
+  const fast = search(key, events, { maxSteps, relaxed, jumps, memo: (c) => new HashedSet(c) });
   if (fast.ok !== false) return fast;
-  return search(key, events, { maxSteps, relaxed, memo: (c) => new ExactSet(c) });
+  return search(key, events, { maxSteps, relaxed, jumps, memo: (c) => new ExactSet(c) });
 }
 
 function validate(e: Event): void {
@@ -100,7 +107,7 @@ interface Pending {
   readonly index: number; // position among this key's events, for reports
   readonly op: Op;
   readonly result: Result | null;
-  /** Register version the op must observe to produce `result` (Infinity: any). */
+  /** Highest register version the op may observe to produce `result` (Infinity: any). */
   readonly needs: number;
 }
 
@@ -125,13 +132,15 @@ interface SearchOptions {
   maxSteps: number;
   /** Let unknown ops take effect any number of times (at most as many effects as there are unknown ops). */
   relaxed: boolean;
+  /** See CheckOptions.jumps. */
+  jumps: boolean;
   memo: (classes: OpClasses) => LinearizedSet;
 }
 
 function search(
   key: string,
   events: readonly Event[],
-  { maxSteps, relaxed, memo }: SearchOptions,
+  { maxSteps, relaxed, jumps, memo }: SearchOptions,
 ): CheckResult {
   // Unknown reads can neither change state nor be contradicted: drop them.
   const ops: Pending[] = [];
@@ -147,7 +156,9 @@ function search(
   );
 
   // Versions only grow, so once the state is past the version some pending
-  // completed op must observe, this branch is dead: prune it immediately.
+  // completed op must observe, this branch is dead: prune it immediately. (With
+  // jumps an op applied to an absent state may observe less than `needs`, never
+  // more, and a floating state's version is a lower bound: still sound.)
   const needs = new MinTree(ops.map((p) => p.needs));
   // Memoise on (linearized ops, state) up to observational equivalence.
   const eq = equivalence(events);
@@ -210,7 +221,7 @@ function search(
         continue;
       }
       const top = stack.pop();
-      if (top === undefined) return failure(key, events, completedTotal, deepest, snapshots, relaxed);
+      if (top === undefined) return failure(key, events, completedTotal, deepest, snapshots, relaxed, jumps);
       const j = top.op;
       state = top.before;
       if (ops[j]!.result === null) unknownUsed--;
@@ -239,15 +250,18 @@ function search(
       return { ok: "unknown", key, reason };
     }
     // Try to linearize op i right now.
-    const out = step(state, p.op);
-    // An unknown op that changes nothing here is equivalent to skipping it.
-    let ok = p.result === null ? !sameState(out.state, state) : sameResult(out.result, p.result);
+    // An unknown op that changes nothing here is equivalent to skipping it (tryStep says null).
+    const next = tryStep(state, p.op, p.result, jumps);
+    let ok = next !== null;
     if (ok && p.result === null && unknownUsed === unknownTotal) ok = false;
     if (ok && p.result !== null) needs.set(i, Infinity);
-    if (ok && out.state.version > needs.min()) ok = false;
+    if (ok && next!.version > needs.min()) ok = false;
     if (ok) {
       if (!reusable(i)) linearized.add(i);
-      const memoKey = `${linearized.key()}|${eq.stateKey(out.state)}`;
+      // Relaxed, unknown ops stay out of the linearized set, so the number of unknown effects used (which bounds
+      // what is left) goes into the key. Without jumps the version already determines it; with jumps it does not.
+      const used = relaxed ? `|${unknownUsed + (p.result === null ? 1 : 0)}` : "";
+      const memoKey = `${linearized.key()}|${eq.stateKey(next!)}${used}`;
       if (seen.has(memoKey)) {
         if (!reusable(i)) linearized.remove(i);
         ok = false;
@@ -257,7 +271,7 @@ function search(
     }
     if (ok) {
       stack.push({ op: i, before: state, pass });
-      state = out.state;
+      state = next!;
       if (!reusable(i)) list.lift(i);
       if (p.result !== null) remaining--;
       else unknownUsed++;
@@ -279,6 +293,7 @@ function failure(
   deepest: number,
   snapshots: readonly Snapshot[],
   relaxed: boolean,
+  jumps: boolean,
 ): CheckResult {
   const lines = [
     `key ${JSON.stringify(key)} is not linearizable: no order fits more than ${deepest} of its ` +
@@ -302,7 +317,7 @@ function failure(
     let pushing = 0;
     const deadEnds: Pending[] = [];
     for (const c of s.candidates) {
-      const why = whyNot(s.state, c);
+      const why = whyNot(s.state, c, jumps);
       if (why.overtakes !== null) overtaken.add(why.overtakes);
       if (c.op.result !== null) lines.push(show(c.op, why.text));
       else if (why.kind === "no effect") idle++;
@@ -329,13 +344,14 @@ const LISTED_UNKNOWN = 5;
 function whyNot(
   state: State,
   { op: p, oldest }: Candidate,
+  jumps: boolean,
 ): { kind: "mismatch" | "no effect" | "overtakes" | "dead end"; text: string; overtakes: Pending | null } {
-  const out = step(state, p.op);
-  if (p.result !== null && !sameResult(out.result, p.result)) {
-    return { kind: "mismatch", text: `model here: ${formatResult(out.result)}`, overtakes: null };
+  const next = tryStep(state, p.op, p.result, jumps);
+  if (p.result !== null && next === null) {
+    return { kind: "mismatch", text: `model here: ${formatResult(step(state, p.op).result)}`, overtakes: null };
   }
-  if (p.result === null && sameState(out.state, state)) return { kind: "no effect", text: "no effect here", overtakes: null };
-  if (oldest !== null && out.state.version > oldest.needs) {
+  if (next === null) return { kind: "no effect", text: "no effect here", overtakes: null };
+  if (oldest !== null && next.version > oldest.needs) {
     const text = `would move past v${oldest.needs}, which #${oldest.index} must observe`;
     return { kind: "overtakes", text, overtakes: oldest };
   }

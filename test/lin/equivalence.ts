@@ -18,7 +18,7 @@ export function equivalence(events: readonly Event[]): Equivalence {
   for (const e of events) if (e.result !== null && "found" in e.result && e.result.found) observed.add(e.result.value);
   const value = (v: string) => (observed.has(v) || isCanonicalInteger(v) ? `=${v}` : "#");
   return {
-    stateKey: (s) => (s.value === null ? `${s.version}` : `${s.version}${value(s.value)}`),
+    stateKey: (s) => `${s.floating === true ? "~" : ""}${s.version}${s.value === null ? "" : value(s.value)}`,
     opKey: (op) => {
       switch (op.kind) {
         case "read":

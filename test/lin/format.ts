@@ -40,7 +40,8 @@ export function formatResult(r: Result | null): string {
 }
 
 export function formatState(s: State): string {
-  return s.value === null ? `v${s.version} absent` : `v${s.version} ${JSON.stringify(s.value)}`;
+  const v = `v${s.floating === true ? ">=" : ""}${s.version}`;
+  return s.value === null ? `${v} absent` : `${v} ${JSON.stringify(s.value)}`;
 }
 
 /** e.g. `"k" c3 write("a") -> ok v4 [10, 12]`; unknown ops show `[10, gave up 15)` or `[10, ...)`. */

@@ -17,6 +17,10 @@ export interface SimOptions {
   unknownRate?: number;
   /** Max virtual delay from call to effect and from effect to reply. Default 10. */
   latency?: number;
+  /** Version jumps: an op applied to an absent state skips up to this many versions (default 0). */
+  jumps?: number;
+  /** Called with every op as it takes effect (for debugging a verdict). */
+  onEffect?: (e: Event, state: State) => void;
 }
 
 /** A value the generator never writes: planting it in a read is always detectable. */
@@ -40,8 +44,15 @@ export function simulate(opts: SimOptions): Event[] {
   let invoked = 0;
   let unique = 0;
   const takeEffect = (e: Event, record: boolean) => {
-    const out = step(states.get(e.key)!, e.op);
+    const before = states.get(e.key)!;
+    let out = step(before, e.op);
+    const skip = opts.jumps !== undefined && before.value === null && out.state !== before ? r.int(opts.jumps + 1) : 0;
+    if (skip > 0) {
+      const version = out.state.version + skip;
+      out = { state: { ...out.state, version }, result: { ...out.result, version } as typeof out.result };
+    }
     states.set(e.key, out.state);
+    opts.onEffect?.(e, out.state);
     if (record) e.result = out.result;
   };
   const call = (client: number, now: number) => {
