@@ -9,6 +9,8 @@ export interface BallotConfig {
   readonly locationHints: readonly (DurableObjectLocationHint | undefined)[];
   readonly maxValueBytes: number;
   readonly devAdmin: boolean;
+  /** How long a deleted key's tombstone stays before garbage collection frees its rows (BALLOT_GC_DELAY_MS). */
+  readonly gcDelayMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -41,6 +43,7 @@ export function loadConfig(env: Env): BallotConfig {
     locationHints,
     maxValueBytes: integer(env.BALLOT_MAX_VALUE_BYTES, "BALLOT_MAX_VALUE_BYTES", 1 << 20, 0, 2_000_000),
     devAdmin: env.DEV_ADMIN === "true",
+    gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
   };
 }
 

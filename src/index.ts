@@ -1,4 +1,6 @@
+import { waitUntil } from "cloudflare:workers";
 import { Acceptor } from "./acceptor/acceptor-object.js";
+import { Collector } from "./collector/collector-object.js";
 import { loadConfig } from "./config.js";
 import { consoleAsset } from "./console/routes.js";
 import type { Env } from "./env.js";
@@ -12,9 +14,10 @@ import { openApiRoutes } from "./http/openapi.js";
 import { withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/router.js";
 import { createAcceptorProbe } from "./proposer/acceptor-probe.js";
+import { collectingDeletes } from "./proposer/collection-trigger.js";
 import { createWorkerProposer } from "./proposer/worker-proposer.js";
 
-export { Acceptor };
+export { Acceptor, Collector };
 
 type App = (request: Request) => Promise<Response>;
 let app: App | undefined;
@@ -52,10 +55,11 @@ export function routeTable(env: Env): readonly RouteInfo[] {
 function buildApp(env: Env): BallotApp {
   const config = loadConfig(env);
   // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
-  const admin = createDevAdmin(env.ACCEPTOR, config);
-  const proposer = createWorkerProposer(env, config, admin?.wrapTransport);
-  const routes: Route[] = [...lockRoutes(proposer, () => Date.now())];
+  const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, config);
+  // Deletes (and lock releases) wake the shard's garbage collector in the background of their request.
+  const registers = collectingDeletes(createWorkerProposer(env, config, admin?.wrapTransport), env.COLLECTOR, config, waitUntil);
+  const routes: Route[] = [...lockRoutes(registers, () => Date.now())];
   if (admin !== undefined) routes.push(...admin.routes);
   routes.push(...healthRoutes(createAcceptorProbe(env, config)), ...openApiRoutes());
-  return createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes });
+  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
 }

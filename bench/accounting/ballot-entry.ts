@@ -1,5 +1,7 @@
 /** Ballot (src/index.ts, unchanged) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import ballot, { Acceptor as BallotAcceptor } from "../../src/index.js";
+
+export { Collector } from "../../src/index.js";
 import type { AcceptorRequest } from "../../src/core/messages.js";
 import { countCall, countingSql, emptyCounts, takeCounts, type Counts } from "./counting.js";
 

@@ -1,10 +1,13 @@
 import type { Acceptor } from "../acceptor/acceptor-object.js";
+import type { Collector } from "../collector/collector-object.js";
+import type { SweepResult } from "../collector/schedule.js";
 import type { Slot } from "../core/acceptor.js";
 import { formatBallot, type Ballot } from "../core/ballot.js";
 import type { Transport } from "../core/ports.js";
 import type { BallotConfig } from "../config.js";
 import { DurableObjectTransport } from "../proposer/durable-object-transport.js";
 import { FAULT_MODES, FaultTable, FaultyTransport, withFault, type Fault } from "../proposer/fault-injection.js";
+import { collectorSettings, collectorStub } from "../proposer/collection-trigger.js";
 import { SHARD_COUNT, shardOf } from "../proposer/placement.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
@@ -22,6 +25,10 @@ import type { Route } from "./router.js";
  *   (an acceptor that is down, hanging or slower than the round timeout is reported as `{"index", "error"}`).
  * - `POST /v1/admin/acceptors/{i}/restart`: restarts the acceptor objects of index i in every shard (in-memory state
  *   lost, storage kept), bypassing the fault table.
+ * - `GET /v1/admin/storage`: per acceptor index, summed over the shards: rows (`slots`), of which `tombstones`, floor
+ *   rows (`floors`) and the SQLite database size in `bytes`.
+ * - `POST /v1/admin/collect` (`?all=true`: tombstones younger than BALLOT_GC_DELAY_MS too): one garbage-collection
+ *   sweep of every shard now; answers what it did, summed (`collected`, `live`, `retry`, `unreachable`).
  */
 export interface DevAdmin {
   readonly faults: FaultTable;
@@ -47,7 +54,11 @@ export type SlotView =
   | { readonly index: number; readonly error: string };
 
 /** The dev admin, or undefined when `config.devAdmin` is off: then no route exists and the transport stays bare. */
-export function createDevAdmin(namespace: DurableObjectNamespace<Acceptor>, config: BallotConfig): DevAdmin | undefined {
+export function createDevAdmin(
+  namespace: DurableObjectNamespace<Acceptor>,
+  collectors: DurableObjectNamespace<Collector>,
+  config: BallotConfig,
+): DevAdmin | undefined {
   if (!config.devAdmin) return undefined;
   const n = config.proposer.acceptors;
   const faults = new FaultTable(n);
@@ -102,6 +113,36 @@ export function createDevAdmin(namespace: DurableObjectNamespace<Acceptor>, conf
           // ctx.abort() inside the object makes the call itself fail: a rejection is the expected answer.
           await Promise.allSettled(Array.from({ length: SHARD_COUNT }, (_, shard) => objects.stub(shard, index).restart()));
           return json(200, { acceptor: index, restarted: SHARD_COUNT });
+        },
+      },
+    },
+    {
+      pattern: "/v1/admin/storage",
+      methods: {
+        GET: async () => {
+          const acceptors = await Promise.all(
+            Array.from({ length: n }, async (_, index) => {
+              const perShard = await Promise.all(Array.from({ length: SHARD_COUNT }, (_, shard) => objects.stub(shard, index).storage()));
+              const sum = (field: "slots" | "tombstones" | "floors" | "bytes") => perShard.reduce((total, s) => total + s[field], 0);
+              return { index, slots: sum("slots"), tombstones: sum("tombstones"), floors: sum("floors"), bytes: sum("bytes") };
+            }),
+          );
+          return json(200, { acceptors });
+        },
+      },
+    },
+    {
+      pattern: "/v1/admin/collect",
+      methods: {
+        POST: async (request) => {
+          const all = new URL(request.url).searchParams.get("all") === "true";
+          const sweeps = await Promise.all(
+            Array.from({ length: SHARD_COUNT }, (_, shard) =>
+              collectorStub(collectors, config, shard).sweepNow(collectorSettings(config, shard), all) as Promise<SweepResult>,
+            ),
+          );
+          const sum = (field: "collected" | "live" | "retry" | "unreachable") => sweeps.reduce((total, s) => total + s[field], 0);
+          return json(200, { collected: sum("collected"), live: sum("live"), retry: sum("retry"), unreachable: sum("unreachable") });
         },
       },
     },

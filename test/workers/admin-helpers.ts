@@ -18,7 +18,7 @@ export const worker: App = (request) => call(new URL(request.url).pathname + new
  */
 export function appWithAdmin(vars: Partial<Env>): { app: App; admin: DevAdmin } {
   const config = loadConfig({ ...(env as unknown as Env), DEV_ADMIN: "true", ...vars });
-  const admin = createDevAdmin((env as unknown as Env).ACCEPTOR, config);
+  const admin = createDevAdmin((env as unknown as Env).ACCEPTOR, (env as unknown as Env).COLLECTOR, config);
   if (admin === undefined) throw new Error("dev admin is off");
   const proposer = createWorkerProposer(env as unknown as Env, config, admin.wrapTransport);
   const app = createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes: admin.routes, logError: () => {} });

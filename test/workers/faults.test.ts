@@ -244,8 +244,8 @@ describe("acceptor restarts mid-run", () => {
 describe("DEV_ADMIN off", () => {
   it("creates no admin (no routes, bare transport)", () => {
     const e = env as unknown as Env;
-    expect(createDevAdmin(e.ACCEPTOR, loadConfig({ ...e, DEV_ADMIN: "false" }))).toBeUndefined();
-    expect(createDevAdmin(e.ACCEPTOR, loadConfig({ ...e, DEV_ADMIN: undefined }))).toBeUndefined();
+    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, loadConfig({ ...e, DEV_ADMIN: "false" }))).toBeUndefined();
+    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, loadConfig({ ...e, DEV_ADMIN: undefined }))).toBeUndefined();
   });
 
   it("the Worker as served answers 404 on every admin route", async () => {

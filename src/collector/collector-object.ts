@@ -1,0 +1,157 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Acceptor } from "../acceptor/acceptor-object.js";
+import type { TombstoneRow } from "../acceptor/sqlite-slot-store.js";
+import { BallotIssuer } from "../core/ballot.js";
+import { collect, type CollectOutcome } from "../core/collector.js";
+import { DurableObjectTransport } from "../proposer/durable-object-transport.js";
+import { layoutOf } from "../proposer/placement.js";
+import { systemClock } from "../proposer/runtime.js";
+import { nextSweep, type SweepResult } from "./schedule.js";
+
+/** What a Worker tells the collector of a shard when it deletes a key there (the Worker's own configuration). */
+export interface CollectorSettings {
+  readonly cluster: string;
+  readonly shard: number;
+  readonly acceptors: number;
+  readonly locationHints: readonly (DurableObjectLocationHint | undefined)[];
+  readonly roundTimeoutMs: number;
+  /** How long a tombstone stays before it is collected (a key deleted and soon recreated is not worth collecting). */
+  readonly delayMs: number;
+}
+
+interface Bindings {
+  readonly ACCEPTOR: DurableObjectNamespace<Acceptor>;
+}
+
+/** Tombstones listed per acceptor per sweep; a longer backlog is worked off in further sweeps right away. */
+const LIST_LIMIT = 500;
+/** Keys collected at once (each is three rounds to every acceptor of the shard). */
+const CONCURRENCY = 8;
+
+/**
+ * The garbage collector of one shard's deleted keys: a Durable Object whose alarm runs sweeps until no tombstone is
+ * left. Woken by the Worker after every delete (never on the request's path: in `waitUntil`). A sweep lists the
+ * tombstones of every acceptor of the shard and runs `collect` (src/core/collector.ts) on those older than the delay;
+ * whatever could not be collected (an acceptor down, a proposer racing) is retried by a later alarm with backoff.
+ * Losing this object loses nothing but pending work: the next delete in the shard wakes it again.
+ */
+export class Collector extends DurableObject<Bindings> {
+  private settings: CollectorSettings | undefined;
+  /** An alarm is set, or a sweep is running: a wake needs no storage access. */
+  private armed = false;
+  /** A wake arrived while a sweep was running: its tombstone may have been listed too late, so sweep again. */
+  private wokenDuringSweep = false;
+  private sweeping = false;
+  private failures = 0;
+  /** Keys whose collection must be tried again: due at once, though the collector's own tombstone looks young. */
+  private retrying = new Set<string>();
+  /** Ballots of this instance; a random id keeps them apart from every proposer's and every other instance's. */
+  private readonly ballots = new BallotIssuer(`gc${crypto.randomUUID().replaceAll("-", "").slice(0, 14)}`, () => Date.now());
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  /** A key of the shard was deleted: make sure a sweep is due. Cheap when one already is (memory only). */
+  async wake(settings: CollectorSettings): Promise<void> {
+    this.remember(settings);
+    if (this.sweeping) this.wokenDuringSweep = true;
+    if (this.armed) return;
+    this.armed = true;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + settings.delayMs);
+  }
+
+  override async alarm(): Promise<void> {
+    const result = await this.sweep(false);
+    const next = nextSweep(result, Date.now(), this.failures);
+    if (next === null) this.armed = false;
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * One sweep now (dev admin and tests): with `all`, tombstones younger than the delay are collected too. The alarm
+   * schedule is left as it is.
+   */
+  async sweepNow(settings: CollectorSettings, all: boolean): Promise<SweepResult> {
+    this.remember(settings);
+    return this.sweep(all);
+  }
+
+  private async sweep(all: boolean): Promise<SweepResult> {
+    const settings = this.settings ?? this.load();
+    if (settings === undefined) return emptyResult(); // never woken with settings: nothing to do
+    this.sweeping = true;
+    this.wokenDuringSweep = false;
+    try {
+      const result = await this.sweepWith(settings, all);
+      this.failures = result.retry > 0 || result.unreachable > 0 ? this.failures + 1 : 0;
+      if (this.wokenDuringSweep) result.backlog = true;
+      return result;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async sweepWith(settings: CollectorSettings, all: boolean): Promise<SweepResult> {
+    const transport = new DurableObjectTransport(this.env.ACCEPTOR, settings.cluster, settings.acceptors, settings.locationHints);
+    const layout = layoutOf(settings.acceptors);
+    const now = Date.now();
+    const listed = await Promise.allSettled(
+      Array.from({ length: settings.acceptors }, (_, i) => transport.stub(settings.shard, i).tombstones(layout, Number.MAX_SAFE_INTEGER, LIST_LIMIT)),
+    );
+    const result = emptyResult();
+    const keys = new Map<string, number>();
+    for (const list of listed) {
+      if (list.status === "rejected") {
+        result.unreachable++;
+        continue;
+      }
+      const rows = list.value as TombstoneRow[];
+      if (rows.length === LIST_LIMIT) result.backlog = true;
+      for (const row of rows) keys.set(row.key, Math.min(keys.get(row.key) ?? Infinity, row.acceptedCounter ?? 0));
+    }
+    const due: string[] = [];
+    for (const [key, since] of keys) {
+      if (all || since <= now - settings.delayMs || this.retrying.has(key)) due.push(key);
+      else result.nextDueAt = Math.min(result.nextDueAt ?? Infinity, since + settings.delayMs);
+    }
+    const deps = { acceptors: settings.acceptors, transport, clock: systemClock, ballots: this.ballots, roundTimeoutMs: settings.roundTimeoutMs };
+    const retrying = new Set<string>();
+    const count = (key: string, outcome: CollectOutcome) => {
+      if (outcome.kind === "collected") result.collected++;
+      else if (outcome.kind === "live") result.live++;
+      else {
+        result.retry++;
+        retrying.add(key);
+      }
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const key = due[next++] as string;
+        count(key, await collect(key, deps).catch((error: unknown) => ({ kind: "retry", reason: String(error) }) as const));
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    this.retrying = retrying;
+    return result;
+  }
+
+  private remember(settings: CollectorSettings): void {
+    const text = JSON.stringify(settings);
+    if (this.settings !== undefined && JSON.stringify(this.settings) === text) return;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (name, value) VALUES ('settings', ?)", text);
+    this.settings = settings;
+  }
+
+  private load(): CollectorSettings | undefined {
+    const row = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'settings'").toArray()[0];
+    this.settings = row === undefined ? undefined : (JSON.parse(row.value) as CollectorSettings);
+    return this.settings;
+  }
+}
+
+function emptyResult(): SweepResult {
+  return { collected: 0, live: 0, retry: 0, unreachable: 0, backlog: false, nextDueAt: null };
+}
