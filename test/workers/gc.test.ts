@@ -66,7 +66,7 @@ describe("garbage collection of deleted keys", () => {
     // alarms now rather than waiting for workerd to fire them.
     let after = deleted;
     for (let round = 0; round < 20 && total(after, "slots") > 0; round++) {
-      for (let shard = 0; shard < SHARD_COUNT; shard++) await runDurableObjectAlarm(collectorStub(env.COLLECTOR, config, shard));
+      for (let shard = 0; shard < SHARD_COUNT; shard++) await runDurableObjectAlarm(collectorStub((env as unknown as Env).COLLECTOR, config, shard));
       after = await storage();
     }
     for (const acceptor of after) {
@@ -76,7 +76,7 @@ describe("garbage collection of deleted keys", () => {
     }
     // No alarm is left pending once the work is done.
     for (let shard = 0; shard < SHARD_COUNT; shard++) {
-      expect(await runDurableObjectAlarm(collectorStub(env.COLLECTOR, config, shard))).toBe(false);
+      expect(await runDurableObjectAlarm(collectorStub((env as unknown as Env).COLLECTOR, config, shard))).toBe(false);
     }
 
     const perKey = (rows: AcceptorStorage[]) => Math.round((total(rows, "bytes") - total(empty, "bytes")) / KEYS);
