@@ -3,8 +3,12 @@
  * proves nothing, so tests assert each of these fails at least one seed of the CI budget.
  */
 import { compareBallots } from "../../src/core/ballot.js";
-import { EMPTY_SLOT, handleRequest } from "../../src/core/acceptor.js";
+import { EMPTY_SLOT, handleRequest, NO_FLOOR, type SlotStore } from "../../src/core/acceptor.js";
+import type { CollectOutcome, CollectorDeps } from "../../src/core/collector.js";
+import type { Accepted, Forgotten, Promised } from "../../src/core/messages.js";
 import type { Outcome, RoundStats } from "../../src/core/proposer.js";
+import { highestAccepted, majority, runRound } from "../../src/core/quorum.js";
+import { isLive } from "../../src/core/register.js";
 import type { AcceptorHandler } from "./acceptor-node.js";
 import type { ProposerNode } from "./cluster.js";
 import type { Rng } from "./rng.js";
@@ -15,7 +19,11 @@ export type Bug =
   /** Reads trust one acceptor: peek a random one and return its state. */
   | "single-acceptor-read"
   /** Acceptors only check the promise, so they overwrite the accepted state at an equal or lower ballot. */
-  | "overwrite-accept";
+  | "overwrite-accept"
+  /** Garbage collection: forget removes the row without raising the floor (a forgotten key reads as never written). */
+  | "gc-no-floor"
+  /** Garbage collection: the collector forgets once the tombstone reached a majority, not all N acceptors. */
+  | "gc-majority-tombstone";
 
 /**
  * The classic acceptor bug: accepting a different state at a ballot at or below the accepted one. src/core rejects
@@ -47,4 +55,41 @@ export async function singleAcceptorRead(node: ProposerNode, key: string, accept
   timer.cancel();
   if (reply === null || reply.type !== "peeked") return { kind: "unavailable", reason: "peek failed", stats };
   return { kind: "applied", state: reply.state, previous: reply.state, stats };
+}
+
+/**
+ * An acceptor whose forget drops the row but keeps no floor: a forgotten key reads as EMPTY_SLOT (promised nothing,
+ * version 0). A delayed accept from before the collection is then taken, so the deleted value can come back, and a
+ * recreated key starts again at version 1.
+ */
+export const noFloorAcceptor: AcceptorHandler = (store, request) => {
+  if (request.type !== "forget") return handleRequest(store, request);
+  const forgetful: SlotStore = {
+    read: (key) => store.read(key),
+    write: (key, slot) => store.write(key, slot),
+    floor: (key) => store.floor(key),
+    remove: (key) => store.remove(key, NO_FLOOR),
+  };
+  return handleRequest(forgetful, request);
+};
+
+/**
+ * The collector's classic mistake: it proceeds with a majority at every step, so the tombstone reaches only the
+ * acceptors that promised first, and the others keep their older row. Once the majority forgot theirs, an acceptor
+ * still holding the deleted value outranks the forgotten rows (which accepted nothing) and the value comes back.
+ */
+export async function collectMajorityOnly(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
+  const n = deps.acceptors;
+  const ballot = deps.ballots.next();
+  const promised = await runRound<Promised>(n, majority(n), "promised", (i) => deps.transport.send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  deps.ballots.observe(promised.highestSeen);
+  if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
+  const current = highestAccepted(promised.granted.map((g) => g.reply)).state;
+  if (isLive(current)) return { kind: "live" };
+  const chosen = promised.granted.map((g) => g.index);
+  const accepted = await runRound<Accepted>(chosen.length, chosen.length, "accepted", (i) => deps.transport.send(chosen[i]!, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
+  deps.ballots.observe(accepted.highestSeen);
+  if (accepted.granted.length < majority(n)) return { kind: "retry", reason: "no majority took the tombstone" };
+  const forgotten = await runRound<Forgotten>(n, n, "forgotten", (i) => deps.transport.send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  return forgotten.granted.length >= majority(n) ? { kind: "collected" } : { kind: "retry", reason: "not forgotten" };
 }

@@ -26,6 +26,7 @@ describe.skipIf(env.SIM_SEEDS === undefined && env.SIM_SEED === undefined)("simu
       out(`  ${JSON.stringify(report.counts)}`);
       out(`  paths taken: ${JSON.stringify(report.paths)}`);
       out(`  messages: ${JSON.stringify(report.messages)}`);
+      if (report.gc !== null) out(`  garbage collector: ${JSON.stringify(report.gc)}`);
       out(`  virtual ${report.virtualMs} ms, ${report.events} events, history of ${report.history.length}, trace hash ${report.traceHash}`);
       if (env.SIM_TRACE) {
         const file = scenarios.length > 1 ? `${env.SIM_TRACE}.${scenario.name}` : env.SIM_TRACE;

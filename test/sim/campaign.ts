@@ -13,6 +13,8 @@ export interface ScenarioTally {
   /** Violations by invariant, over all runs. */
   readonly byInvariant: Map<Invariant, number>;
   inconclusive: number;
+  /** Garbage collection (GC scenarios only, else null): collections run, and keys actually collected. */
+  gc: { attempts: number; collected: number; runsCollecting: number } | null;
   /** Operations answered by the peek and piggyback fast paths, composed into a shared round, or after retries. */
   readonly paths: RunReport["paths"];
   wallMs: number;
@@ -36,6 +38,7 @@ export async function runCampaign(
       failedRuns: 0,
       byInvariant: new Map(),
       inconclusive: 0,
+      gc: scenario.gc === null ? null : { attempts: 0, collected: 0, runsCollecting: 0 },
       paths: { peek: 0, piggyback: 0, coalesced: 0, retried: 0 },
       wallMs: 0,
       failures: [],
@@ -48,6 +51,11 @@ export async function runCampaign(
       tally.unknown += report.counts.unknown;
       tally.unavailable += report.counts.unavailable;
       if (report.inconclusive !== null) tally.inconclusive++;
+      if (tally.gc !== null && report.gc !== null) {
+        tally.gc.attempts += report.gc.attempts;
+        tally.gc.collected += report.gc.collected;
+        if (report.gc.collected > 0) tally.gc.runsCollecting++;
+      }
       for (const k of Object.keys(tally.paths) as (keyof RunReport["paths"])[]) tally.paths[k] += report.paths[k];
       if (report.violations.length > 0) tally.failedRuns++;
       if ((report.violations.length > 0 || report.inconclusive !== null) && tally.failures.length < 3) {
@@ -64,7 +72,7 @@ export async function runCampaign(
 
 /** The campaign table: one row per scenario, plus a total. */
 export function formatTable(tallies: readonly ScenarioTally[]): string {
-  const header = ["scenario", "runs", "operations", "unknown", "unavailable", "failed runs", "violations", "inconclusive", "wall s", "peek/piggyback/coalesced/retried"];
+  const header = ["scenario", "runs", "operations", "unknown", "unavailable", "failed runs", "violations", "inconclusive", "wall s", "peek/piggyback/coalesced/retried", "gc collected/tries (runs)"];
   const rows = tallies.map((t) => [
     t.scenario,
     String(t.runs),
@@ -76,6 +84,7 @@ export function formatTable(tallies: readonly ScenarioTally[]): string {
     String(t.inconclusive),
     (t.wallMs / 1000).toFixed(1),
     `${t.paths.peek}/${t.paths.piggyback}/${t.paths.coalesced}/${t.paths.retried}`,
+    t.gc === null ? "-" : `${t.gc.collected}/${t.gc.attempts} (${t.gc.runsCollecting})`,
   ]);
   const sum = (f: (t: ScenarioTally) => number) => String(tallies.reduce((s, t) => s + f(t), 0));
   rows.push([
@@ -89,9 +98,10 @@ export function formatTable(tallies: readonly ScenarioTally[]): string {
     sum((t) => t.inconclusive),
     (tallies.reduce((s, t) => s + t.wallMs, 0) / 1000).toFixed(1),
     "",
+    "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || i === 6 || i === 9 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || i === 6 || i === 9 || i === 10 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 

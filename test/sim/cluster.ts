@@ -2,7 +2,7 @@ import { Proposer, type ProposerConfig } from "../../src/core/proposer.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Transport } from "../../src/core/ports.js";
 import { AcceptLog, AcceptorNode, correctAcceptor } from "./acceptor-node.js";
-import { overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
+import { noFloorAcceptor, overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
 import { Life, ProcessClock } from "./clock.js";
 import { CLEAN_LINKS, Network, type Endpoint } from "./network.js";
 import type { Rng } from "./rng.js";
@@ -45,7 +45,7 @@ export class Cluster {
     readonly scheduler: Scheduler,
     private readonly rng: Rng,
   ) {
-    const handler = spec.bug === "overwrite-accept" ? overwritingAcceptor : correctAcceptor;
+    const handler = spec.bug === "overwrite-accept" ? overwritingAcceptor : spec.bug === "gc-no-floor" ? noFloorAcceptor : correctAcceptor;
     this.acceptors = Array.from({ length: spec.acceptors }, (_, i) => new AcceptorNode(i, handler, this.log));
     this.network = new Network(scheduler, rng.fork("network"), this.acceptors);
     for (let slot = 0; slot < spec.proposers; slot++) this.slots.push(this.spawn());

@@ -12,6 +12,10 @@ export type Invariant =
   | "durability"
   /** (4) Once healed, operations complete; proposer calls always end within their deadline. */
   | "liveness"
+  /** A version acknowledged for a key names one state: never two values or two origins (garbage collection). */
+  | "unique-versions"
+  /** A deleted value never comes back: no op called after a delete was acknowledged sees an older live state. */
+  | "no-resurrection"
   /** Outcomes that make no sense on their own (an applied write with an empty register, a thrown error). */
   | "protocol";
 
@@ -20,7 +24,7 @@ export interface Violation {
   readonly message: string;
 }
 
-export const SAFETY: readonly Invariant[] = ["linearizability", "one-state-per-ballot", "durability", "protocol"];
+export const SAFETY: readonly Invariant[] = ["linearizability", "one-state-per-ballot", "durability", "unique-versions", "no-resurrection", "protocol"];
 
 export interface Verdict {
   readonly violations: Violation[];
@@ -28,9 +32,12 @@ export interface Verdict {
   readonly inconclusive: string | null;
 }
 
-/** Invariant 1, with the checker of test/lin. */
-export function checkLinearizable(events: readonly Event[], maxSteps?: number): Verdict {
-  const verdict = checkHistory(events, maxSteps === undefined ? {} : { maxSteps });
+/**
+ * Invariant 1, with the checker of test/lin. `jumps` when keys are garbage-collected: a change applied to an absent
+ * key may then continue at any higher version (the floor of its bucket), never at a reused or lower one.
+ */
+export function checkLinearizable(events: readonly Event[], maxSteps?: number, jumps = false): Verdict {
+  const verdict = checkHistory(events, { ...(maxSteps === undefined ? {} : { maxSteps }), jumps });
   if (verdict.ok === true) return { violations: [], inconclusive: null };
   if (verdict.ok === "unknown") return { violations: [], inconclusive: verdict.reason };
   return { violations: [{ invariant: "linearizability", message: verdict.reason }], inconclusive: null };

@@ -1,6 +1,9 @@
 import type { Register } from "../../src/core/register.js";
 import type { Event } from "../lin/history.js";
+import { collect } from "../../src/core/collector.js";
+import { collectMajorityOnly } from "./bugs.js";
 import { Cluster } from "./cluster.js";
+import { GarbageCollector, type GcCounts } from "./collector.js";
 import { scheduleFaults } from "./faults.js";
 import type { Network } from "./network.js";
 import { checkDurability, checkLinearizable, checkOneStatePerBallot, type Violation } from "./invariants.js";
@@ -24,6 +27,8 @@ export interface RunReport {
   readonly events: number;
   /** The client history the checker judged. */
   readonly history: readonly Event[];
+  /** What the garbage collector did (null: the scenario runs none). */
+  readonly gc: GcCounts | null;
 }
 
 export function replayCommand(scenario: string, seed: number): string {
@@ -57,6 +62,12 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   }
   const stopFaults = scheduleFaults(cluster, scenario.faults, rng.fork("faults"), scenario.faultyMs);
   const violations: Violation[] = [];
+  const gc =
+    scenario.gc === null
+      ? null
+      : new GarbageCollector(scenario.gc, cluster, rng.fork("gc"), workload.keys, () => workload.deletedKeys(), scenario.bug === "gc-majority-tombstone" ? collectMajorityOnly : collect);
+  if (gc !== null && log !== undefined) gc.log = (line) => log(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
+  const gcDone = gc?.run().catch((error: unknown) => violations.push({ invariant: "protocol", message: `collector threw: ${String(error)}` }));
 
   const runAll = async (tasks: Promise<unknown>[], limitMs: number, what: string) => {
     let done = 0;
@@ -72,8 +83,13 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   for (const c of clients) void c.then(() => idle++);
   await scheduler.runUntil(() => idle === clients.length, scenario.faultyMs);
 
-  // 2. Heal everything; every operation in flight must then end within the bound.
+  // 2. Heal everything; every operation in flight must then end within the bound. The collector stops starting
+  // collections (the one running finishes: it never blocks a proposer for longer than its rounds).
   workload.faulty = false;
+  if (gc !== null) {
+    gc.active = false;
+    await scheduler.runUntil(() => !gc.running, scheduler.now + 10 * scenario.gc!.roundTimeoutMs);
+  }
   stopFaults();
   cluster.heal();
   log?.(`---- healed at ${scheduler.now.toFixed(3)} ----`);
@@ -96,7 +112,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   workload.close();
 
   const events = workload.recorder.events();
-  const lin = checkLinearizable(events);
+  void gcDone;
+  const lin = checkLinearizable(events, undefined, scenario.gc !== null);
   violations.push(...lin.violations, ...checkOneStatePerBallot(cluster.log), ...checkDurability(workload.acks, finals), ...workload.problems);
 
   scheduler.trace(hash32(JSON.stringify(events)));
@@ -113,6 +130,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     virtualMs: Math.round(scheduler.now),
     events: scheduler.executed,
     history: events,
+    gc: gc === null ? null : { ...gc.counts },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ProposerConfig } from "../../src/core/proposer.js";
 import type { Bug } from "./bugs.js";
+import type { GcSpec } from "./collector.js";
 import { NO_FAULTS, type FaultSpec } from "./faults.js";
 import { CLEAN_LINKS, type LinkFaults } from "./network.js";
 import type { WorkloadSpec } from "./workload.js";
@@ -19,6 +20,8 @@ export interface Scenario {
   readonly clockSkewMs: number;
   /** A negative control: the scenario runs a deliberately broken piece and MUST be caught. */
   readonly bug: Bug | null;
+  /** A garbage collector of deleted keys running alongside the clients (null: none). */
+  readonly gc: GcSpec | null;
 }
 
 // Round time-outs well above the usual delay (1-15 ms) but below the slow tail, so stale messages arrive late.
@@ -59,6 +62,26 @@ const LOSSY: LinkFaults = {
 
 const LIGHT_LOSS: LinkFaults = { ...LOSSY, loss: 0.02, duplicate: 0.05, slow: 0.02 };
 
+/** The garbage collector of the GC scenarios: collections back to back, a tenth of them dying mid-procedure. */
+const GC: GcSpec = {
+  pauseMs: [2, 20],
+  deletedKeys: 0.7,
+  retries: 4,
+  crash: 0.1,
+  restartMs: [10, 100],
+  roundTimeoutMs: 60,
+  clockSkewMs: 2000,
+};
+
+/** Deletes and recreates over few keys, so collected keys come back to life (at jumped versions). */
+const GC_MIX: WorkloadSpec["mix"] = { read: 2, write: 1.5, cas: 1.5, create: 2.5, delete: 2, deleteExpect: 1, increment: 1.5 };
+
+/**
+ * Old messages arrive very late (a slow tail of up to 0.6 s) and are often duplicated; less loss than LOSSY, so that
+ * collections (three rounds that need every acceptor) get through now and then.
+ */
+const STALE: LinkFaults = { ...LOSSY, loss: 0.03, duplicate: 0.15, slow: 0.04, slowDelayMs: [100, 600] };
+
 const BASE: Scenario = {
   name: "base",
   summary: "",
@@ -70,6 +93,7 @@ const BASE: Scenario = {
   faultyMs: 1500,
   clockSkewMs: 2000,
   bug: null,
+  gc: null,
 };
 
 type Tweaks = Partial<Omit<Scenario, "config" | "workload" | "faults">> & {
@@ -184,6 +208,26 @@ export const SCENARIOS: readonly Scenario[] = [
       proposerKills: 4,
     },
   }),
+  scenario("gc-n3", "GC of deleted keys during deletes and recreates; stale duplicated accepts, crashes, stalls, deaths", {
+    gc: GC,
+    workload: { keys: 4, mix: GC_MIX, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
+    faults: { links: STALE, crashes: 3, stalls: 3, downMs: [20, 300], proposerKills: 4 },
+  }),
+  scenario("gc-n5", "GC with N=5: competing proposers, minority partitions, stalls, no peek reads", {
+    acceptors: 5,
+    proposers: 5,
+    gc: { ...GC, crash: 0.15 },
+    config: { peekReads: false },
+    workload: { keys: 4, mix: GC_MIX, sticky: 0.3, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
+    faults: { links: STALE, crashes: 3, stalls: 4, downMs: [20, 300], minorityPartitions: 2, partitionMs: [50, 300], proposerKills: 3 },
+  }),
+  scenario("gc-contention-n3", "GC hammering one key with 6 clients through 4 proposers, client time-outs", {
+    proposers: 4,
+    gc: { ...GC, pauseMs: [0, 8], deletedKeys: 0.5 },
+    config: { roundTimeoutMs: 30, deadlineMs: 250 },
+    workload: { clients: 6, keys: 1, mix: GC_MIX, sticky: 0.3, thinkMs: [0, 40], clientTimeoutMs: 200, cancelOnTimeout: 0.5 },
+    faults: { links: STALE, stalls: 2, downMs: [20, 200], proposerKills: 3 },
+  }),
 ];
 
 /** Negative controls: each runs a broken piece and must fail within the CI seed budget. */
@@ -200,6 +244,20 @@ export const CONTROLS: readonly Scenario[] = [
   scenario("bug-overwrite-accept", "CONTROL: acceptors overwrite their state at an equal or lower ballot", {
     bug: "overwrite-accept",
     faults: { links: LOSSY, crashes: 2, stalls: 2, downMs: [20, 200] },
+  }),
+  scenario("bug-gc-no-floor", "CONTROL: forget drops the row without raising the floor", {
+    bug: "gc-no-floor",
+    gc: GC,
+    workload: { keys: 3, mix: GC_MIX, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
+    faults: { links: STALE, stalls: 3, downMs: [20, 300] },
+  }),
+  scenario("bug-gc-majority-tombstone", "CONTROL: the collector forgets once the tombstone reached a majority", {
+    bug: "gc-majority-tombstone",
+    gc: { ...GC, pauseMs: [1, 5], deletedKeys: 0.9, crash: 0 },
+    workload: { keys: 6, mix: GC_MIX, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
+    // Lagging acceptors: one cut off by a partition (or crashed) misses the delete, and a slow delete accept arrives
+    // after the collection.
+    faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 6, partitionMs: [100, 300] },
   }),
 ];
 

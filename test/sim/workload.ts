@@ -20,6 +20,8 @@ export interface WorkloadSpec {
   /** Share of written values that are decimal integers, so increments can apply. */
   readonly integerValues: number;
   readonly thinkMs: readonly [number, number];
+  /** Now and then a client pauses far longer (keys go idle, so a garbage collector gets through). */
+  readonly longThink?: { readonly chance: number; readonly ms: readonly [number, number] };
   /** A client gives up waiting after this long (outcome unknown); null: it waits for the proposer's answer. */
   readonly clientTimeoutMs: number | null;
   /** Probability that a client giving up also cancels its request at the proposer (workerd then runs none of it). */
@@ -57,7 +59,6 @@ const decoder = new TextDecoder();
 const decode = (bytes: Uint8Array) => decoder.decode(bytes);
 const liveness = (message: string): Violation => ({ invariant: "liveness", message });
 const protocol = (message: string): Violation => ({ invariant: "protocol", message });
-const durability = (message: string): Violation => ({ invariant: "durability", message });
 
 /** Clients issuing operations through the proposers and recording what they observe as a history. */
 export class Workload {
@@ -71,6 +72,10 @@ export class Workload {
   readonly problems: Violation[] = [];
   /** Per key: every acknowledged version with its content (null: deleted), for invariant 3. */
   readonly acks = new Map<string, Map<number, string | null>>();
+  /** Per key: the origin of every acknowledged version (one version, one state). */
+  private readonly ackOrigins = new Map<string, Map<number, string>>();
+  /** Per key: the latest acknowledged delete (its tombstone's version and when it was acknowledged). */
+  private readonly deletes = new Map<string, { version: number; at: number }>();
   private readonly clients: Client[] = [];
   private readonly calls = new Set<ProposerCall>();
   /** Client operations still waiting for an ending; written to the history only once they end (or by close()). */
@@ -104,7 +109,9 @@ export class Workload {
   runClients(): Promise<void>[] {
     return this.clients.map(async (c) => {
       while (c.ops < this.spec.maxOpsPerClient) {
-        await this.cluster.scheduler.sleep(this.rng.between(...this.spec.thinkMs));
+        const long = this.spec.longThink;
+        const think = long !== undefined && this.rng.chance(long.chance) ? long.ms : this.spec.thinkMs;
+        await this.cluster.scheduler.sleep(this.rng.between(...think));
         if (!this.faulty) return;
         const key = this.rng.pick(this.keys);
         await this.perform(c, key, this.nextOp(c, key), this.spec.clientTimeoutMs);
@@ -212,7 +219,7 @@ export class Workload {
       return;
     }
     const id = this.recorder.invoke(key, c.historyId, op, call);
-    const result = ending.kind === "outcome" ? this.toResult(key, op, ending.outcome) : null;
+    const result = ending.kind === "outcome" ? this.toResult(key, op, ending.outcome, call) : null;
     if (result === null) {
       if (ending.kind === "threw") this.problems.push(protocol(`proposer threw on ${op.kind} ${key}: ${String(ending.error)}`));
       if (ending.kind === "outcome" && ending.outcome.kind === "unknown" && ending.outcome.reason.startsWith("internal error")) {
@@ -231,13 +238,13 @@ export class Workload {
   }
 
   /** Maps a proposer outcome to the history's vocabulary; null for an unknown outcome. */
-  private toResult(key: string, op: Op, outcome: Outcome): Result | null {
+  private toResult(key: string, op: Op, outcome: Outcome, call: number): Result | null {
     if (outcome.kind === "unknown" || outcome.kind === "unavailable") return null;
     this.countPaths(op, outcome);
     if (outcome.kind === "refused") {
       this.counts.refused++;
       const { code, current } = outcome.refusal;
-      this.acknowledge(key, current);
+      this.acknowledge(key, current, call);
       if (code === "not_integer") return { ok: false, notInteger: true };
       if (code === "overflow") return { ok: false, overflow: true };
       if (code === "not_found") return { ok: false, current: null };
@@ -245,7 +252,11 @@ export class Workload {
     }
     this.counts.applied++;
     const state = outcome.state;
-    this.acknowledge(key, state);
+    this.acknowledge(key, state, call);
+    if (op.kind === "delete" && state !== null && state.value === null) {
+      const last = this.deletes.get(key);
+      if (last === undefined || state.version > last.version) this.deletes.set(key, { version: state.version, at: this.now });
+    }
     if (op.kind === "read") {
       return isLive(state) ? { found: true, value: decode(state.value), version: state.version } : { found: false };
     }
@@ -270,9 +281,39 @@ export class Workload {
     }
   }
 
-  /** A state a client was told about (written, read or refused against) is chosen: remember it for invariant 3. */
-  private acknowledge(key: string, state: Register): void {
-    if (state === null) return;
+  /** Keys whose latest acknowledged state is a tombstone (the garbage collector's usual targets). */
+  deletedKeys(): string[] {
+    const keys: string[] = [];
+    for (const [key, versions] of this.acks) {
+      const highest = Math.max(...versions.keys());
+      if (versions.get(highest) === null) keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
+   * A state a client was told about (written, read or refused against) is chosen: remember it for invariant 3, and
+   * check that its version names one state, and that it is no older than a delete acknowledged before `call`.
+   * A state with an empty origin stands for an absent key read from a floor (a collected bucket's version, maybe of
+   * another key): it names no chosen state, so it is left out.
+   */
+  private acknowledge(key: string, state: Register, call: number): void {
+    if (state === null || state.origin === "") return;
+    const deleted = this.deletes.get(key);
+    if (state.value !== null && deleted !== undefined && deleted.at < call && state.version < deleted.version) {
+      this.problems.push({
+        invariant: "no-resurrection",
+        message: `${key}: an op called at ${call.toFixed(3)} saw the live v${state.version}, but a delete was acknowledged at v${deleted.version} (at ${deleted.at.toFixed(3)})`,
+      });
+    }
+    let origins = this.ackOrigins.get(key);
+    if (origins === undefined) this.ackOrigins.set(key, (origins = new Map()));
+    const origin = origins.get(state.version);
+    if (origin === undefined) origins.set(state.version, state.origin);
+    else if (origin !== state.origin && !this.conflicting.has(`${key} v${state.version} origin`)) {
+      this.conflicting.add(`${key} v${state.version} origin`);
+      this.problems.push({ invariant: "unique-versions", message: `${key} v${state.version} acknowledged with origins ${origin} and ${state.origin}` });
+    }
     let versions = this.acks.get(key);
     if (versions === undefined) this.acks.set(key, (versions = new Map()));
     const content = state.value === null ? null : decode(state.value);
@@ -280,7 +321,7 @@ export class Workload {
     if (known === undefined) versions.set(state.version, content);
     else if (known !== content && !this.conflicting.has(`${key} v${state.version}`)) {
       this.conflicting.add(`${key} v${state.version}`); // reported once per version
-      this.problems.push(durability(`${key} v${state.version} acknowledged as ${JSON.stringify(known)} and as ${JSON.stringify(content)}`));
+      this.problems.push({ invariant: "unique-versions", message: `${key} v${state.version} acknowledged as ${JSON.stringify(known)} and as ${JSON.stringify(content)}` });
     }
   }
 
