@@ -80,8 +80,15 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
  */
 export async function collectMajorityOnly(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
   const n = deps.acceptors;
-  const ballot = deps.ballots.next();
-  const promised = await runRound<Promised>(n, majority(n), "promised", (i) => deps.transport.send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  // As src/core's collect: a refused prepare is retried at once above the ballot it reported.
+  let ballot = deps.ballots.next();
+  const prepare = () => runRound<Promised>(n, majority(n), "promised", (i) => deps.transport.send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  let promised = await prepare();
+  for (let retries = 0; promised.granted.length < majority(n) && promised.rejected.length > 0 && retries < 2; retries++) {
+    deps.ballots.observe(promised.highestSeen);
+    ballot = deps.ballots.next();
+    promised = await prepare();
+  }
   deps.ballots.observe(promised.highestSeen);
   if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
   const current = highestAccepted(promised.granted.map((g) => g.reply)).state;

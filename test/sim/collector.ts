@@ -2,6 +2,7 @@ import { BallotIssuer } from "../../src/core/ballot.js";
 import { collect, type CollectOutcome, type CollectorDeps } from "../../src/core/collector.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Transport } from "../../src/core/ports.js";
+import { isLive } from "../../src/core/register.js";
 import { Life, ProcessClock } from "./clock.js";
 import type { Cluster } from "./cluster.js";
 import type { Rng } from "./rng.js";
@@ -29,6 +30,8 @@ export interface GcCounts {
   live: number;
   retry: number;
   crashed: number;
+  /** Collections after which some acceptor still held a live row of the key (only a broken collector leaves one). */
+  leftLive: number;
 }
 
 /** What a collection procedure is: src/core's, or a deliberately broken one (negative control). */
@@ -43,7 +46,7 @@ const never = <T>() => new Promise<T>(() => {});
  * its own id and ballots takes over after a while, as a crashed Durable Object alarm would be retried.
  */
 export class GarbageCollector {
-  readonly counts: GcCounts = { attempts: 0, collected: 0, live: 0, retry: 0, crashed: 0 };
+  readonly counts: GcCounts = { attempts: 0, collected: 0, live: 0, retry: 0, crashed: 0, leftLive: 0 };
   /** Keys collected, and how often. */
   readonly collectedKeys = new Map<string, number>();
   /** Keeps starting collections while this holds. */
@@ -96,7 +99,10 @@ export class GarbageCollector {
         if (outcome.kind === "threw") throw outcome.error;
         this.counts[outcome.kind]++;
         if (outcome.kind === "retry") this.retryKey = key;
-        if (outcome.kind === "collected") this.collectedKeys.set(key, (this.collectedKeys.get(key) ?? 0) + 1);
+        if (outcome.kind === "collected") {
+          this.collectedKeys.set(key, (this.collectedKeys.get(key) ?? 0) + 1);
+          if (this.cluster.acceptors.some((a) => isLive(a.store.slots.get(key)?.state ?? null))) this.counts.leftLive++;
+        }
         this.log?.(`gc ${process.id}: collect ${key} -> ${outcome.kind}${"reason" in outcome ? ` (${outcome.reason})` : ""}`);
       }
       if (this.active) await this.cluster.scheduler.sleep(this.rng.between(...this.spec.restartMs));

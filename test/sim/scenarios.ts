@@ -253,11 +253,11 @@ export const CONTROLS: readonly Scenario[] = [
   }),
   scenario("bug-gc-majority-tombstone", "CONTROL: the collector forgets once the tombstone reached a majority", {
     bug: "gc-majority-tombstone",
-    gc: { ...GC, pauseMs: [1, 5], deletedKeys: 0.9, crash: 0 },
-    workload: { keys: 6, mix: GC_MIX, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
+    gc: { ...GC, pauseMs: [1, 5], deletedKeys: 1, crash: 0 },
+    workload: { keys: 6, mix: { ...GC_MIX, delete: 3, read: 3 }, integerValues: 0.4, thinkMs: [0, 60], longThink: { chance: 0.15, ms: [100, 400] } },
     // Lagging acceptors: one cut off by a partition (or crashed) misses the delete, and a slow delete accept arrives
     // after the collection.
-    faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 6, partitionMs: [100, 300] },
+    faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 8, partitionMs: [150, 400] },
   }),
 ];
 
