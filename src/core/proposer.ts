@@ -419,8 +419,14 @@ function recover(current: Register, currentBallot: Ballot | null, origin: string
   | { kind: "ours"; version: number }
   | { kind: "lost" }
   | { kind: "unknown" } {
-  // Nothing accepted at a majority (a never-written or garbage-collected key): ours was chosen nowhere.
-  if (current === null || currentBallot === null) return { kind: "lost" };
+  if (current === null) return { kind: "lost" };
+  if (currentBallot === null) {
+    // Nothing accepted at the majority: the key is absent there (never written, or garbage-collected). Had one of our
+    // states been chosen, every later state of the key has a version at or above it, and an acceptor of the majority
+    // forgot such a row, raising its floor that far: the floor we see reaches our version. Below it, ours was never
+    // chosen; at or above it, ours may have been chosen and collected since, and nothing tells.
+    return versionOf(current) < lowestCandidate ? { kind: "lost" } : { kind: "unknown" };
+  }
   const lineage = lineageOf(current);
   const mine = lineage.find((entry) => entry.origin === origin);
   if (mine !== undefined) return { kind: "ours", version: mine.version };

@@ -10,8 +10,8 @@
  *   npm run sim -- --scenario gc-n3 --seed 81 --trace /tmp/t.txt --history     (key-2, the delete called at 122 ms)
  *   npm run sim -- --scenario gc-n3 --seed 300 --trace /tmp/t.txt --history    (key-2, the delete called at 486 ms)
  *
- * Fails until src/core is fixed (e.g. recovery answering "unknown" when nothing is accepted at the majority but the
- * floor's version reaches the change's version).
+ * Fixed in recover(): when nothing is accepted at the majority but the floor's version reaches the change's version,
+ * the outcome is "unknown" (the change may have been chosen and collected since), never "lost".
  */
 import { describe, expect, it } from "vitest";
 import { describeFailure, runScenario } from "./run.js";
