@@ -40,7 +40,10 @@ export interface TombstoneRow {
  * survived.
  */
 export class SqliteSlotStore implements SlotStore {
-  /** Floors read so far; only this object writes them, so the cache stays true until it restarts. */
+  /**
+   * Every bucket's floor, read once when the object starts (at most FLOOR_BUCKETS rows): a key without a row is looked
+   * up on every first write, and only this object writes floors, so memory stays true until it restarts.
+   */
   private readonly floors = new Map<number, Floor>();
 
   constructor(private readonly sql: SqlStorage) {
@@ -58,6 +61,10 @@ export class SqliteSlotStore implements SlotStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS floors (
       bucket INTEGER PRIMARY KEY, ballot_counter INTEGER, ballot_proposer TEXT, version INTEGER NOT NULL
     )`);
+    const rows = sql.exec<{ bucket: number; ballot_counter: number | null; ballot_proposer: string | null; version: number }>(
+      "SELECT bucket, ballot_counter, ballot_proposer, version FROM floors",
+    );
+    for (const row of rows) this.floors.set(row.bucket, { ballot: ballot(row.ballot_counter, row.ballot_proposer), version: row.version });
   }
 
   read(key: string): Slot | undefined {
@@ -90,18 +97,7 @@ export class SqliteSlotStore implements SlotStore {
   }
 
   floor(key: string): Floor {
-    const bucket = floorBucketOf(key);
-    const cached = this.floors.get(bucket);
-    if (cached !== undefined) return cached;
-    const row = this.sql
-      .exec<{ ballot_counter: number | null; ballot_proposer: string | null; version: number }>(
-        "SELECT ballot_counter, ballot_proposer, version FROM floors WHERE bucket = ?",
-        bucket,
-      )
-      .toArray()[0];
-    const floor = row === undefined ? NO_FLOOR : { ballot: ballot(row.ballot_counter, row.ballot_proposer), version: row.version };
-    this.floors.set(bucket, floor);
-    return floor;
+    return this.floors.get(floorBucketOf(key)) ?? NO_FLOOR;
   }
 
   remove(key: string, floor: Floor): void {

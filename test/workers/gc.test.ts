@@ -93,7 +93,11 @@ describe("garbage collection of deleted keys", () => {
       }),
     );
 
-    // Deleted keys read as absent, and a recreated key continues above its old versions (1: write, 2: delete).
+    // Deleted keys read as absent, and a recreated key continues above its old versions (1: write, 2: delete), also
+    // after every acceptor restarted (floors come back from storage, not from memory).
+    for (let i = 0; i < config.proposer.acceptors; i++) {
+      expect((await fetch(`/v1/admin/acceptors/${i}/restart`, { method: "POST" })).status).toBe(200);
+    }
     expect((await fetch(keyPath("session-7"))).status).toBe(404);
     const recreated = await fetch(keyPath("session-7"), { method: "PUT", headers: { "if-none-match": "*" }, body: "again" });
     expect(recreated.status).toBe(201);
