@@ -4,8 +4,9 @@ import type { TombstoneRow } from "../acceptor/sqlite-slot-store.js";
 import { BallotIssuer } from "../core/ballot.js";
 import { collect, type CollectOutcome } from "../core/collector.js";
 import { DurableObjectTransport } from "../proposer/durable-object-transport.js";
+import { FaultTable, FaultyTransport, withFault, type Fault } from "../proposer/fault-injection.js";
 import { layoutOf } from "../proposer/placement.js";
-import { systemClock } from "../proposer/runtime.js";
+import { systemClock, withTimeout } from "../proposer/runtime.js";
 import { nextSweep, type SweepResult } from "./schedule.js";
 
 /** What a Worker tells the collector of a shard when it deletes a key there (the Worker's own configuration). */
@@ -70,21 +71,23 @@ export class Collector extends DurableObject<Bindings> {
   }
 
   /**
-   * One sweep now (dev admin and tests): with `all`, tombstones younger than the delay are collected too. The alarm
-   * schedule is left as it is.
+   * One sweep now (dev admin and tests): with `all`, tombstones younger than the delay are collected too, and the dev
+   * admin's fault table (`faults`) applies to this sweep's calls. The alarm schedule is left as it is.
    */
-  async sweepNow(settings: CollectorSettings, all: boolean): Promise<SweepResult> {
+  async sweepNow(settings: CollectorSettings, all: boolean, faults: readonly ({ acceptor: number } & Fault)[] = []): Promise<SweepResult> {
     this.remember(settings);
-    return this.sweep(all);
+    const table = new FaultTable(settings.acceptors);
+    for (const { acceptor, ...fault } of faults) table.set(acceptor, fault as Fault);
+    return this.sweep(all, table);
   }
 
-  private async sweep(all: boolean): Promise<SweepResult> {
+  private async sweep(all: boolean, faults?: FaultTable): Promise<SweepResult> {
     const settings = this.settings ?? this.load();
     if (settings === undefined) return emptyResult(); // never woken with settings: nothing to do
     this.sweeping = true;
     this.wokenDuringSweep = false;
     try {
-      const result = await this.sweepWith(settings, all);
+      const result = await this.sweepWith(settings, all, faults);
       this.failures = result.retry > 0 || result.unreachable > 0 ? this.failures + 1 : 0;
       if (this.wokenDuringSweep) result.backlog = true;
       return result;
@@ -93,12 +96,16 @@ export class Collector extends DurableObject<Bindings> {
     }
   }
 
-  private async sweepWith(settings: CollectorSettings, all: boolean): Promise<SweepResult> {
-    const transport = new DurableObjectTransport(this.env.ACCEPTOR, settings.cluster, settings.acceptors, settings.locationHints);
+  private async sweepWith(settings: CollectorSettings, all: boolean, faults?: FaultTable): Promise<SweepResult> {
+    const objects = new DurableObjectTransport(this.env.ACCEPTOR, settings.cluster, settings.acceptors, settings.locationHints);
+    const transport = faults === undefined ? objects : new FaultyTransport(objects, faults);
     const layout = layoutOf(settings.acceptors);
     const now = Date.now();
+    const list = (i: number) => objects.stub(settings.shard, i).tombstones(layout, Number.MAX_SAFE_INTEGER, LIST_LIMIT);
     const listed = await Promise.allSettled(
-      Array.from({ length: settings.acceptors }, (_, i) => transport.stub(settings.shard, i).tombstones(layout, Number.MAX_SAFE_INTEGER, LIST_LIMIT)),
+      Array.from({ length: settings.acceptors }, (_, i) =>
+        withTimeout(faults === undefined ? list(i) : withFault(faults.get(i), i, () => list(i)), settings.roundTimeoutMs),
+      ),
     );
     const result = emptyResult();
     const keys = new Map<string, number>();

@@ -9,6 +9,7 @@ import { DurableObjectTransport } from "../proposer/durable-object-transport.js"
 import { FAULT_MODES, FaultTable, FaultyTransport, withFault, type Fault } from "../proposer/fault-injection.js";
 import { collectorSettings, collectorStub } from "../proposer/collection-trigger.js";
 import { SHARD_COUNT, shardOf } from "../proposer/placement.js";
+import { withTimeout } from "../proposer/runtime.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { decodeKey } from "./key-path.js";
@@ -28,7 +29,8 @@ import type { Route } from "./router.js";
  * - `GET /v1/admin/storage`: per acceptor index, summed over the shards: rows (`slots`), of which `tombstones`, floor
  *   rows (`floors`) and the SQLite database size in `bytes`.
  * - `POST /v1/admin/collect` (`?all=true`: tombstones younger than BALLOT_GC_DELAY_MS too): one garbage-collection
- *   sweep of every shard now; answers what it did, summed (`collected`, `live`, `retry`, `unreachable`).
+ *   sweep of every shard now, through the fault table; answers what it did, summed (`collected`, `live`, `retry`,
+ *   `unreachable`).
  */
 export interface DevAdmin {
   readonly faults: FaultTable;
@@ -138,7 +140,7 @@ export function createDevAdmin(
           const all = new URL(request.url).searchParams.get("all") === "true";
           const sweeps = await Promise.all(
             Array.from({ length: SHARD_COUNT }, (_, shard) =>
-              collectorStub(collectors, config, shard).sweepNow(collectorSettings(config, shard), all) as Promise<SweepResult>,
+              collectorStub(collectors, config, shard).sweepNow(collectorSettings(config, shard), all, faults.list()) as Promise<SweepResult>,
             ),
           );
           const sum = (field: "collected" | "live" | "retry" | "unreachable") => sweeps.reduce((total, s) => total + s[field], 0);
@@ -163,14 +165,6 @@ function slotView(index: number, slot: Slot | null): SlotView {
     deleted: state !== null && state.value === null,
     bytes: state?.value?.byteLength ?? null,
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let handle: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    handle = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(handle));
 }
 
 function acceptorIndex(raw: string, n: number): number {

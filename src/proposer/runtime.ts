@@ -13,3 +13,12 @@ export const systemClock: Clock = {
 };
 
 export const systemRandom: Random = { next: () => Math.random() };
+
+/** `promise`, or a rejection once `ms` pass without it settling (for calls that may never answer). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    handle = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(handle));
+}

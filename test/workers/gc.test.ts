@@ -106,6 +106,29 @@ describe("garbage collection of deleted keys", () => {
     expect(await read.text()).toBe("again");
   }, 120_000);
 
+  it("with one acceptor down removes nothing anywhere, and collects once it is back", async () => {
+    const { fetch, storage } = gcWorker(3_600_000);
+    const keys = Array.from({ length: 20 }, (_, i) => `claim-${i}`);
+    for (const key of keys) {
+      expect((await fetch(keyPath(key), { method: "PUT", body: "x" })).status).toBe(201);
+      expect((await fetch(keyPath(key), { method: "DELETE" })).status).toBe(204);
+    }
+    const before = await storage();
+    const fault = await fetch("/v1/admin/faults", { method: "POST", body: JSON.stringify({ acceptor: 2, mode: "down" }) });
+    expect(fault.status).toBe(200);
+    const blocked = (await (await fetch("/v1/admin/collect?all=true", { method: "POST" })).json()) as Record<string, number>;
+    expect(blocked).toMatchObject({ collected: 0, retry: keys.length });
+    expect(blocked.unreachable).toBeGreaterThan(0);
+    // Not one row went, on any acceptor: the tombstone could not be written to all three.
+    expect((await storage()).map((a) => a.slots)).toEqual(before.map((a) => a.slots));
+
+    expect((await fetch("/v1/admin/faults", { method: "DELETE" })).status).toBe(200);
+    const healed = (await (await fetch("/v1/admin/collect?all=true", { method: "POST" })).json()) as Record<string, number>;
+    expect(healed).toMatchObject({ collected: keys.length, retry: 0, unreachable: 0 });
+    expect(total(await storage(), "slots")).toBe(0);
+    for (const key of keys.slice(0, 3)) expect((await fetch(keyPath(key))).status).toBe(404);
+  }, 30_000);
+
   it("keeps a key recreated before its collection, and collects only what is still deleted", async () => {
     // A delay no test outlasts: nothing is collected until the sweep below (which ignores it).
     const { fetch, storage } = gcWorker(3_600_000);
