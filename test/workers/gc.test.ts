@@ -65,8 +65,10 @@ describe("garbage collection of deleted keys", () => {
     // The deletes woke each shard's collector (waitUntil); its alarm sweeps until no tombstone is left. Run the
     // alarms now rather than waiting for workerd to fire them.
     let after = deleted;
-    for (let round = 0; round < 20 && total(after, "slots") > 0; round++) {
-      for (let shard = 0; shard < SHARD_COUNT; shard++) await runDurableObjectAlarm(collectorStub((env as unknown as Env).COLLECTOR, config, shard));
+    const collectors = Array.from({ length: SHARD_COUNT }, (_, shard) => collectorStub((env as unknown as Env).COLLECTOR, config, shard));
+    // Bounded by time, not rounds: on a loaded machine some rounds time out and the collector retries by alarm.
+    for (const giveUpAt = Date.now() + 90_000; total(after, "slots") > 0 && Date.now() < giveUpAt; ) {
+      for (const collector of collectors) await runDurableObjectAlarm(collector);
       after = await storage();
     }
     for (const acceptor of after) {
@@ -74,9 +76,12 @@ describe("garbage collection of deleted keys", () => {
       expect(acceptor.floors).toBeGreaterThan(0);
       expect(acceptor.floors).toBeLessThanOrEqual(SHARD_COUNT * FLOOR_BUCKETS);
     }
-    // No alarm is left pending once the work is done.
-    for (let shard = 0; shard < SHARD_COUNT; shard++) {
-      expect(await runDurableObjectAlarm(collectorStub((env as unknown as Env).COLLECTOR, config, shard))).toBe(false);
+    // Once nothing is left, a collector stops re-arming its alarm (a late wake from a delete may still have set one,
+    // whose sweep then finds nothing).
+    for (const collector of collectors) {
+      let ran = 0;
+      while ((await runDurableObjectAlarm(collector)) && ran < 5) ran++;
+      expect(ran, "alarms run after the work was done").toBeLessThan(5);
     }
 
     const perKey = (rows: AcceptorStorage[]) => Math.round((total(rows, "bytes") - total(empty, "bytes")) / KEYS);
