@@ -34,6 +34,13 @@ export interface ProposerConfig {
   readonly promiseTtlMs?: number;
   /** At most this many waiting changes of one key are composed into one round. */
   readonly maxBatch: number;
+  /**
+   * When changes of a key overlapped within the last `contentionWindowMs` (default 100), a change that finds the key
+   * idle waits this long (default 1 ms; 0 never) before it leads, so that changes arriving meanwhile share its round.
+   * An uncontended key is never delayed.
+   */
+  readonly lingerMs?: number;
+  readonly contentionWindowMs?: number;
   /** How often a change waiting behind a round of its key checks whether it was answered or may lead. */
   readonly pollMs: number;
 }
@@ -87,6 +94,8 @@ export class Proposer {
   private requests = 0;
   /** Changes waiting per key; a key is present while it has a round in flight or changes waiting. */
   private readonly queues = new Map<string, KeyQueue>();
+  /** When each recently contended key last saw a change arrive behind a round in flight, oldest first. */
+  private readonly contended = new Map<string, number>();
 
   constructor(
     readonly id: string,
@@ -138,11 +147,19 @@ export class Proposer {
     }
     const me: Waiting = { change, stats, deadline };
     queue.waiting.push(me);
+    if (queue.batch !== null) this.noteContention(key);
+    let lingered = false;
     for (;;) {
       if (me.outcome !== undefined) return me.outcome;
       // Only a change still waiting may lead; one taken into a batch waits for that batch's answer.
       const batch = queue.batch;
       if (me.batch === undefined && (batch === null || this.clock.now() > batch.expires)) {
+        if (!lingered && this.recentlyContended(key)) {
+          // Nagle for a hot key: a moment's wait turns the changes arriving now into one round instead of many.
+          lingered = true;
+          await this.clock.timer(this.config.lingerMs ?? 1).fired;
+          continue;
+        }
         await this.lead(key, queue, me);
         continue;
       }
@@ -150,6 +167,23 @@ export class Proposer {
       if (this.clock.now() > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
       await this.clock.timer(this.config.pollMs).fired;
     }
+  }
+
+  private noteContention(key: string): void {
+    // Re-inserted at the end, so the map stays ordered by time and old entries are dropped from its front.
+    this.contended.delete(key);
+    this.contended.set(key, this.clock.now());
+    const horizon = this.clock.now() - (this.config.contentionWindowMs ?? 100);
+    for (const [oldKey, at] of this.contended) {
+      if (at >= horizon && this.contended.size <= this.config.promiseCacheSize) break;
+      this.contended.delete(oldKey);
+    }
+  }
+
+  private recentlyContended(key: string): boolean {
+    if ((this.config.lingerMs ?? 1) <= 0) return false;
+    const at = this.contended.get(key);
+    return at !== undefined && this.clock.now() - at <= (this.config.contentionWindowMs ?? 100);
   }
 
   /** Runs the next batch of a key's waiting changes and answers its members. */
