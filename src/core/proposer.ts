@@ -323,14 +323,11 @@ export class Proposer {
       // Phase 1, skipped when our previous accept on this key already carried the promise for this ballot.
       let ballot: Ballot;
       let current: Register;
-      // The ballot `current` was accepted at; null when no acceptor of the majority accepted anything for the key.
-      let currentBallot: Ballot | null = null;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
       const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
         current = cached.state;
-        currentBallot = cached.acceptedAt ?? null;
         stats.fastPath = "piggyback";
       } else {
         stats.fastPath = null;
@@ -351,16 +348,14 @@ export class Proposer {
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
         }
-        const highest = highestAccepted(tally.granted.map((g) => g.reply));
-        current = highest.state;
-        currentBallot = highest.ballot;
+        current = highestAccepted(tally.granted.map((g) => g.reply)).state;
       }
 
       let composition: Composition;
       if (lowestCandidate === Infinity) {
         composition = compose(changes, current, origin);
       } else {
-        const verdict = recover(current, currentBallot, origin, lowestCandidate);
+        const verdict = recover(current, origin, lowestCandidate);
         if (verdict.kind === "ours") {
           // Ours made it: the current state is it or descends from it. Write the current state back so it is
           // chosen, and answer each caller from the base our candidate was made from.
@@ -448,22 +443,22 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
  * states all carry `origin` and versions of at least `lowestCandidate`. If one of them is in the past of `current`,
  * the lineage shows our origin (when it reaches back that far). If the lineage reaches back to `lowestCandidate` or
  * below without it, none is: and once we accept over `current` at a higher ballot, none ever can be chosen.
+ *
+ * Garbage collection adds one case: an entry without an origin stands for a collected past (a key absent at the
+ * majority reads as a tombstone at its floor's version, see absentSlot, and may have been written back or built on
+ * since). Versions up to it were made by changes nobody can name any more, ours possibly among them: when it reaches
+ * our lowest candidate, nothing tells.
  */
-function recover(current: Register, currentBallot: Ballot | null, origin: string, lowestCandidate: number):
+function recover(current: Register, origin: string, lowestCandidate: number):
   | { kind: "ours"; version: number }
   | { kind: "lost" }
   | { kind: "unknown" } {
   if (current === null) return { kind: "lost" };
-  if (currentBallot === null) {
-    // Nothing accepted at the majority: the key is absent there (never written, or garbage-collected). Had one of our
-    // states been chosen, every later state of the key has a version at or above it, and an acceptor of the majority
-    // forgot such a row, raising its floor that far: the floor we see reaches our version. Below it, ours was never
-    // chosen; at or above it, ours may have been chosen and collected since, and nothing tells.
-    return versionOf(current) < lowestCandidate ? { kind: "lost" } : { kind: "unknown" };
-  }
   const lineage = lineageOf(current);
   const mine = lineage.find((entry) => entry.origin === origin);
   if (mine !== undefined) return { kind: "ours", version: mine.version };
+  const collected = lineage.find((entry) => entry.origin === "");
+  if (collected !== undefined && collected.version >= lowestCandidate) return { kind: "unknown" };
   const oldest = lineage[lineage.length - 1];
   if (versionOf(current) <= lowestCandidate || (oldest !== undefined && oldest.version <= lowestCandidate)) {
     return { kind: "lost" };

@@ -18,7 +18,10 @@ import { describeFailure, runScenario } from "./run.js";
 import { findScenario } from "./scenarios.js";
 
 describe("GC of a tombstone whose delete is still being confirmed", () => {
-  it.each([81, 300])("gc-n3 seed %i holds every invariant", async (seed) => {
+  // 81 and 300: the proposer found the key absent at the majority. 460: another proposer had meanwhile written the
+  // floor's tombstone back at a real ballot, so the state the proposer found was accepted, but at the collected
+  // version with no origin (found with lingering on, in the campaign of 1000 seeds).
+  it.each([81, 300, 460])("gc-n3 seed %i holds every invariant", async (seed) => {
     const report = await runScenario(findScenario("gc-n3"), seed);
     expect(report.violations, describeFailure(report)).toEqual([]);
   });
