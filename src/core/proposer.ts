@@ -35,9 +35,10 @@ export interface ProposerConfig {
   /** At most this many waiting changes of one key are composed into one round. */
   readonly maxBatch: number;
   /**
-   * When changes of a key overlapped within the last `contentionWindowMs` (default 100), a change that finds the key
-   * idle waits this long (default 1 ms; 0 never) before it leads, so that changes arriving meanwhile share its round.
-   * An uncontended key is never delayed.
+   * When a round of the key applied several changes at once within the last `contentionWindowMs` (default 100), a
+   * change that finds the key idle waits this long (default 1 ms; 0 never) before it leads, so that changes arriving
+   * meanwhile share its round. A key whose batches do not pay (a lone writer; compare-and-set racers, of which one
+   * wins per round anyway) is never delayed.
    */
   readonly lingerMs?: number;
   readonly contentionWindowMs?: number;
@@ -94,7 +95,7 @@ export class Proposer {
   private requests = 0;
   /** Changes waiting per key; a key is present while it has a round in flight or changes waiting. */
   private readonly queues = new Map<string, KeyQueue>();
-  /** When each recently contended key last saw a change arrive behind a round in flight, oldest first. */
+  /** When each recently contended key last had a round apply several changes, oldest first. */
   private readonly contended = new Map<string, number>();
 
   constructor(
@@ -147,7 +148,6 @@ export class Proposer {
     }
     const me: Waiting = { change, stats, deadline };
     queue.waiting.push(me);
-    if (queue.batch !== null) this.noteContention(key);
     let lingered = false;
     for (;;) {
       if (me.outcome !== undefined) return me.outcome;
@@ -217,6 +217,7 @@ export class Proposer {
       const reason = `internal error: ${String(error)}`;
       outcomes = members.map(() => (batch.acceptSent ? { kind: "unknown", reason, stats } : { kind: "unavailable", reason, stats }));
     }
+    if (outcomes.filter((o) => o.kind === "applied").length >= 2) this.noteContention(key);
     const retry: Waiting[] = [];
     members.forEach((m, i) => {
       const outcome = outcomes[i] as Outcome;
