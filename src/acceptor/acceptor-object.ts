@@ -35,13 +35,10 @@ export class Acceptor extends DurableObject<object> {
     return { layout: row?.value ?? null };
   }
 
-  /**
-   * Deleted keys for the collector (src/collector): tombstones whose ballot counter is below `before`, oldest first.
-   * Reads only.
-   */
-  tombstones(layout: string, before: number, limit: number): TombstoneRow[] {
+  /** Deleted keys for the collector (src/collector), oldest first. Reads only. */
+  tombstones(layout: string, limit: number): TombstoneRow[] {
     this.checkLayout(layout);
-    return this.store.tombstones(before, limit);
+    return this.store.tombstones(limit);
   }
 
   /** Row counts and the database size in bytes, for the admin view and the garbage-collection tests. Reads only. */

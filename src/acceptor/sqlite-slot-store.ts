@@ -114,12 +114,11 @@ export class SqliteSlotStore implements SlotStore {
     this.floors.set(floorBucketOf(key), raised);
   }
 
-  /** Tombstones accepted at a ballot counter below `before` (oldest first), for the collector. Reads only. */
-  tombstones(before: number, limit: number): TombstoneRow[] {
+  /** Tombstones, oldest accepted ballot first, for the collector. Reads only. */
+  tombstones(limit: number): TombstoneRow[] {
     return this.sql
       .exec<{ key: string; accepted_counter: number | null }>(
-        "SELECT key, accepted_counter FROM slots WHERE tombstone = 1 AND (accepted_counter IS NULL OR accepted_counter < ?) ORDER BY accepted_counter LIMIT ?",
-        before,
+        "SELECT key, accepted_counter FROM slots WHERE tombstone = 1 ORDER BY accepted_counter LIMIT ?",
         limit,
       )
       .toArray()

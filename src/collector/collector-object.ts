@@ -101,7 +101,7 @@ export class Collector extends DurableObject<Bindings> {
     const transport = faults === undefined ? objects : new FaultyTransport(objects, faults);
     const layout = layoutOf(settings.acceptors);
     const now = Date.now();
-    const list = (i: number) => objects.stub(settings.shard, i).tombstones(layout, Number.MAX_SAFE_INTEGER, LIST_LIMIT);
+    const list = (i: number) => objects.stub(settings.shard, i).tombstones(layout, LIST_LIMIT);
     const listed = await Promise.allSettled(
       Array.from({ length: settings.acceptors }, (_, i) =>
         withTimeout(faults === undefined ? list(i) : withFault(faults.get(i), i, () => list(i)), settings.roundTimeoutMs),

@@ -50,7 +50,7 @@ export async function collect(key: string, deps: CollectorDeps): Promise<Collect
   }
   deps.ballots.observe(promised.highestSeen);
   if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
-  const current = highestAccepted(promised.granted.map((g) => g.reply)).state;
+  const current = highestAccepted(promised.granted.map((g) => g.reply));
   if (isLive(current)) return { kind: "live" };
   if (promised.granted.length < n) return { kind: "retry", reason: "not every acceptor promised" };
 

@@ -58,6 +58,9 @@ export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = {
   pollMs: 1,
 };
 
+/** The register operations the HTTP layer needs: the proposer's, or a wrapper around them. */
+export type Registers = Pick<Proposer, "read" | "change">;
+
 /** What a proposer observed doing one request; reported in Server-Timing and logs. */
 export interface RoundStats {
   rounds: number;
@@ -349,7 +352,7 @@ export class Proposer {
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
         }
-        current = highestAccepted(tally.granted.map((g) => g.reply)).state;
+        current = highestAccepted(tally.granted.map((g) => g.reply));
       }
 
       let composition: Composition;

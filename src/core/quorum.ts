@@ -114,11 +114,11 @@ export function runRound<R extends AcceptorReply>(
  * and their states are the floors of collected keys (see absentSlot): the highest version is taken, so a recreated
  * key continues above every version it had.
  */
-export function highestAccepted(promises: readonly Promised[]): { ballot: Ballot | null; state: Register } {
+export function highestAccepted(promises: readonly Promised[]): Register {
   let best: Promised | undefined;
   for (const p of promises) {
     const vs = best === undefined ? 1 : compareBallots(p.accepted, best.accepted);
     if (vs > 0 || (vs === 0 && p.accepted === null && versionOf(p.state) > versionOf(best?.state ?? null))) best = p;
   }
-  return { ballot: best?.accepted ?? null, state: best?.state ?? null };
+  return best?.state ?? null;
 }

@@ -1,5 +1,5 @@
 import { compareAndSet, create, increment, remove, replace, write, type Change } from "../core/change.js";
-import type { Outcome } from "../core/proposer.js";
+import type { Outcome, Registers } from "../core/proposer.js";
 import { isLive, type Register } from "../core/register.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
@@ -8,11 +8,7 @@ import { decodeKey } from "./key-path.js";
 import { etag, readCondition, writeCondition } from "./preconditions.js";
 import type { Route } from "./router.js";
 
-/** The register operations the HTTP layer needs; the proposer provides them. */
-export interface Registers {
-  read(key: string): Promise<Outcome>;
-  change(key: string, change: Change): Promise<Outcome>;
-}
+export type { Registers } from "../core/proposer.js";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 

@@ -1,15 +1,9 @@
 import type { Collector, CollectorSettings } from "../collector/collector-object.js";
 import type { BallotConfig } from "../config.js";
-import type { Change } from "../core/change.js";
-import type { Outcome } from "../core/proposer.js";
+import type { Registers } from "../core/proposer.js";
 import { isLive } from "../core/register.js";
 import { shardOf } from "./placement.js";
 
-/** The register operations of the HTTP layer (structurally the proposer's). */
-export interface Registers {
-  read(key: string): Promise<Outcome>;
-  change(key: string, change: Change): Promise<Outcome>;
-}
 
 /** The object name of a shard's collector. */
 export function collectorObjectName(cluster: string, shard: number): string {

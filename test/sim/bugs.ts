@@ -91,7 +91,7 @@ export async function collectMajorityOnly(key: string, deps: CollectorDeps): Pro
   }
   deps.ballots.observe(promised.highestSeen);
   if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
-  const current = highestAccepted(promised.granted.map((g) => g.reply)).state;
+  const current = highestAccepted(promised.granted.map((g) => g.reply));
   if (isLive(current)) return { kind: "live" };
   const chosen = promised.granted.map((g) => g.index);
   const accepted = await runRound<Accepted>(chosen.length, chosen.length, "accepted", (i) => deps.transport.send(chosen[i]!, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
