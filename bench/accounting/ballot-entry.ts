@@ -3,13 +3,9 @@ import ballot, { Acceptor as BallotAcceptor } from "../../src/index.js";
 
 export { Collector } from "../../src/index.js";
 import type { AcceptorRequest } from "../../src/core/messages.js";
-import { countCall, countingSql, emptyCounts, takeCounts, type Counts } from "./counting.js";
+import { countCall, countingSql, emptyCounts, sumCounts, takeCounts, type CountingEnv, type Counts } from "./counting.js";
 
-interface Env {
-  ACCEPTOR: DurableObjectNamespace<Acceptor>;
-  BALLOT_ACCEPTORS?: string;
-  BALLOT_CLUSTER?: string;
-}
+type Env = CountingEnv<Acceptor>;
 
 export class Acceptor extends BallotAcceptor {
   private readonly counts: Counts;
@@ -32,20 +28,9 @@ export class Acceptor extends BallotAcceptor {
 }
 
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== "/__bench/stats") return ballot.fetch(request as never, env as never);
-    const total = emptyCounts();
-    const n = Number(env.BALLOT_ACCEPTORS ?? "3");
-    const cluster = env.BALLOT_CLUSTER ?? "main";
-    for (let s = 0; s < 16; s++) {
-      for (let i = 0; i < n; i++) {
-        const stub = env.ACCEPTOR.get(env.ACCEPTOR.idFromName(`${cluster}/shard-${s}/acceptor-${i}`));
-        const c = (await stub.benchStats(url.searchParams.has("reset"))) as Counts;
-        for (const k of Object.keys(total) as (keyof Counts)[]) total[k] += c[k];
-      }
-    }
-    void ctx;
-    return Response.json(total);
+    return Response.json(await sumCounts(env, url.searchParams.has("reset")));
   },
 };

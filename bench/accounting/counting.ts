@@ -3,6 +3,7 @@
  * counts its RPC calls, messages, SQL statements, commits (calls that wrote) and approximate payload bytes.
  * Nothing in src/ is changed: the wrapper subclasses the exported class and swaps a counting `sql` into its store.
  */
+import type { DurableObject } from "cloudflare:workers";
 
 export interface Counts {
   calls: number;
@@ -58,4 +59,30 @@ export function takeCounts(counts: Counts, reset: boolean): Counts {
   const out = { ...counts };
   if (reset) Object.assign(counts, emptyCounts());
   return out;
+}
+
+/** An acceptor class with the counting wrapper: what `/__bench/stats` reads from every object. */
+export type CountingAcceptor = DurableObject & { benchStats(reset: boolean): Counts };
+
+export interface CountingEnv<A extends CountingAcceptor> {
+  ACCEPTOR: DurableObjectNamespace<A>;
+  BALLOT_ACCEPTORS?: string;
+  BALLOT_CLUSTER?: string;
+}
+
+/** The counts of all acceptor objects (16 shards x N), summed; `reset` zeroes them after reading. */
+export async function sumCounts<A extends CountingAcceptor>(env: CountingEnv<A>, reset: boolean): Promise<Counts> {
+  const total = emptyCounts();
+  const n = Number(env.BALLOT_ACCEPTORS ?? "3");
+  const cluster = env.BALLOT_CLUSTER ?? "main";
+  for (let s = 0; s < 16; s++) {
+    for (let i = 0; i < n; i++) {
+      const stub = env.ACCEPTOR.get(env.ACCEPTOR.idFromName(`${cluster}/shard-${s}/acceptor-${i}`)) as unknown as {
+        benchStats(reset: boolean): Promise<Counts>;
+      };
+      const c = await stub.benchStats(reset);
+      for (const k of Object.keys(total) as (keyof Counts)[]) total[k] += c[k];
+    }
+  }
+  return total;
 }

@@ -1,12 +1,8 @@
 /** The skeleton (bench/skeleton) with counting acceptors and a /__bench/stats route, for the accounting phase. */
 import skeleton, { SkeletonAcceptor as Base } from "../skeleton/worker.js";
-import { countCall, countingSql, emptyCounts, takeCounts, type Counts } from "./counting.js";
+import { countCall, countingSql, emptyCounts, sumCounts, takeCounts, type CountingEnv, type Counts } from "./counting.js";
 
-interface Env {
-  ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
-  BALLOT_ACCEPTORS?: string;
-  BALLOT_CLUSTER?: string;
-}
+type Env = CountingEnv<SkeletonAcceptor>;
 
 export class SkeletonAcceptor extends Base {
   private readonly counts: Counts;
@@ -31,16 +27,6 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== "/__bench/stats") return skeleton.fetch(request, env as never);
-    const total = emptyCounts();
-    const n = Number(env.BALLOT_ACCEPTORS ?? "3");
-    const cluster = env.BALLOT_CLUSTER ?? "main";
-    for (let s = 0; s < 16; s++) {
-      for (let i = 0; i < n; i++) {
-        const stub = env.ACCEPTOR.get(env.ACCEPTOR.idFromName(`${cluster}/shard-${s}/acceptor-${i}`));
-        const c = (await stub.benchStats(url.searchParams.has("reset"))) as Counts;
-        for (const k of Object.keys(total) as (keyof Counts)[]) total[k] += c[k];
-      }
-    }
-    return Response.json(total);
+    return Response.json(await sumCounts(env, url.searchParams.has("reset")));
   },
 };
