@@ -1,6 +1,6 @@
 import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
 import type { AcceptorReply, AcceptorRequest, Accept, Forget, Prepare } from "./messages.js";
-import { isLive, type Register } from "./register.js";
+import { COLLECTED_ORIGIN, isLive, type Register } from "./register.js";
 
 /** What an acceptor keeps per key. `promised` is only kept while it is above `accepted`. */
 export interface Slot {
@@ -44,7 +44,7 @@ export interface SlotStore {
  */
 export function absentSlot(floor: Floor): Slot {
   if (floor.ballot === null && floor.version === 0) return EMPTY_SLOT;
-  const state: Register = floor.version === 0 ? null : { version: floor.version, value: null, contentType: "", origin: "" };
+  const state: Register = floor.version === 0 ? null : { version: floor.version, value: null, contentType: "", origin: COLLECTED_ORIGIN };
   return { promised: floor.ballot, accepted: null, state };
 }
 

@@ -5,7 +5,7 @@ import { compose, type Composition } from "./compose.js";
 import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import { highestAccepted, majority, runRound, type Fanout } from "./quorum.js";
-import { lineageOf, versionOf, type Register } from "./register.js";
+import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 
 export interface ProposerConfig {
@@ -461,7 +461,7 @@ function recover(current: Register, origin: string, lowestCandidate: number):
   const lineage = lineageOf(current);
   const mine = lineage.find((entry) => entry.origin === origin);
   if (mine !== undefined) return { kind: "ours", version: mine.version };
-  const collected = lineage.find((entry) => entry.origin === "");
+  const collected = lineage.find((entry) => entry.origin === COLLECTED_ORIGIN);
   if (collected !== undefined && collected.version >= lowestCandidate) return { kind: "unknown" };
   const oldest = lineage[lineage.length - 1];
   if (versionOf(current) <= lowestCandidate || (oldest !== undefined && oldest.version <= lowestCandidate)) {

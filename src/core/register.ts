@@ -29,6 +29,12 @@ export interface LineageEntry {
 
 export const LINEAGE_LENGTH = 8;
 
+/**
+ * The origin of a state no request made: a garbage-collected key read from its acceptor's floor (see absentSlot).
+ * In a lineage it stands for a collected past whose changes nobody can name any more. Request origins are never empty.
+ */
+export const COLLECTED_ORIGIN = "";
+
 /** The lineage of a state, including the state's own origin when it is missing (states made before lineage). */
 export function lineageOf(r: Register): readonly LineageEntry[] {
   if (r === null) return [];

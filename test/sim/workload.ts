@@ -1,6 +1,6 @@
 import * as changes from "../../src/core/change.js";
 import type { Outcome } from "../../src/core/proposer.js";
-import { isLive, type Register } from "../../src/core/register.js";
+import { COLLECTED_ORIGIN, isLive, type Register } from "../../src/core/register.js";
 import { HistoryRecorder, type Op, type Result } from "../lin/history.js";
 import { singleAcceptorRead } from "./bugs.js";
 import type { Violation } from "./invariants.js";
@@ -298,7 +298,7 @@ export class Workload {
    * another key): it names no chosen state, so it is left out.
    */
   private acknowledge(key: string, state: Register, call: number): void {
-    if (state === null || state.origin === "") return;
+    if (state === null || state.origin === COLLECTED_ORIGIN) return;
     const deleted = this.deletes.get(key);
     if (state.value !== null && deleted !== undefined && deleted.at < call && state.version < deleted.version) {
       this.problems.push({
