@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// Where a request's CPU goes inside workerd: a V8 CPU profile of one system under one closed-loop client.
+//
+//   node bench/profile.mjs [read|write|put2000] [--system ballot3|baseline|skeleton3] [--ops 3000] [--top 40]
+//
+// The Worker and its Durable Objects share one isolate locally, so one profile covers proposer and acceptors.
+// Self time is per function (name, file:line of the bundle); "(program)" is time in workerd's C++ outside JS
+// (HTTP, RPC, SQLite, fsync), "(idle)" is the thread waiting. A tool for finding waste, not a benchmark: the
+// sampler itself slows JS down, so compare shares, not microseconds, and take figures from `npm run bench`.
+import { Miniflare } from "miniflare";
+import * as esbuild from "esbuild";
+import { Pool, WebSocket } from "undici";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const SCENARIO = argv.find((a) => !a.startsWith("--") && !argv[argv.indexOf(a) - 1]?.startsWith("--")) ?? "read";
+const SYSTEM = flag("--system", "ballot3");
+const OPS = Number(flag("--ops", "3000"));
+const TOP = Number(flag("--top", "40"));
+// --plain: no profiler, just the latency of OPS operations (p50 and mean), to compare two builds quickly.
+const PLAIN = argv.includes("--plain");
+const SYSTEMS = {
+  ballot3: { entry: "src/index.ts", binding: "ACCEPTOR", className: "Acceptor", collector: true },
+  skeleton3: { entry: "bench/skeleton/worker.ts", binding: "ACCEPTOR", className: "SkeletonAcceptor" },
+  baseline: { entry: "bench/baseline/worker.ts", binding: "REGISTER", className: "Register" },
+};
+const sys = SYSTEMS[SYSTEM];
+if (sys === undefined) throw new Error(`unknown system ${SYSTEM}`);
+const toml = fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+const COMPAT_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(toml)?.[1];
+const vars = {};
+for (const m of (/^\[vars\]\s*$([\s\S]*?)^\[/m.exec(toml)?.[1] ?? "").matchAll(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) {
+  vars[m[1]] = m[2];
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-profile-"));
+const outfile = path.join(tmp, "worker.js");
+await esbuild.build({
+  entryPoints: [path.join(ROOT, sys.entry)],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["cloudflare:*", "node:*"],
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["module", "main"],
+  outfile,
+  logLevel: "warning",
+});
+
+const inspectorPort = await new Promise((resolve) => {
+  const s = net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const mf = new Miniflare({
+  name: "profiled",
+  modules: true,
+  scriptPath: outfile,
+  modulesRoot: tmp,
+  compatibilityDate: COMPAT_DATE,
+  durableObjects: {
+    [sys.binding]: { className: sys.className, useSQLite: true },
+    ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
+  },
+  bindings: { ...vars, BALLOT_ACCEPTORS: "3" },
+  durableObjectsPersist: path.join(tmp, "persist"),
+  host: "127.0.0.1",
+  port: 0,
+  inspectorPort,
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.resume();
+    stderr.resume();
+  },
+});
+try {
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const pool = new Pool(url, { connections: 1, pipelining: 1 });
+  const value = "v".repeat(64);
+  const send = async (method, key, body) => {
+    const res = await pool.request({ method, path: `/v1/keys/${key}`, body, headers: body ? { "content-type": "text/plain" } : {} });
+    await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${key}: ${res.statusCode}`);
+  };
+  const op =
+    SCENARIO === "read"
+      ? () => send("GET", "hot")
+      : SCENARIO === "write"
+        ? () => send("PUT", "hot", value)
+        : (i) => send("PUT", `k${i % 2000}`, value);
+  // Warm up: the keys exist, the proposer's caches and the JIT are warm.
+  await send("PUT", "hot", value);
+  if (SCENARIO === "put2000") for (let i = 0; i < 2000; i++) await send("PUT", `k${i}`, value);
+  for (let i = 0; i < 500; i++) await op(i);
+
+  if (PLAIN) {
+    const lat = [];
+    for (let i = 0; i < OPS; i++) {
+      const t = performance.now();
+      await op(i);
+      lat.push((performance.now() - t) * 1000);
+    }
+    lat.sort((a, b) => a - b);
+    const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
+    console.log(`${SYSTEM} ${SCENARIO}: p50 ${lat[Math.floor(lat.length / 2)].toFixed(0)} µs, mean ${mean.toFixed(0)} µs over ${OPS} ops`);
+  } else await profileOps(op);
+  await pool.close();
+} finally {
+  await mf.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+async function profileOps(op) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = targets.find((t) => t.id.includes("profiled")) ?? targets[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let nextId = 1;
+  const pending = new Map();
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg);
+  };
+  const cdp = (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await cdp("Profiler.enable");
+  await cdp("Profiler.setSamplingInterval", { interval: 50 });
+  await cdp("Profiler.start");
+  const t0 = performance.now();
+  for (let i = 0; i < OPS; i++) await op(i);
+  const seconds = (performance.now() - t0) / 1000;
+  const { result } = await cdp("Profiler.stop");
+  ws.close();
+  report(result.profile, seconds);
+}
+
+/** Self and inclusive sample time per function, in µs per operation. */
+function report(profile, seconds) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const dt = new Map();
+  profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const label = (n) => {
+    const f = n.callFrame;
+    const file = f.url ? path.basename(f.url) : "";
+    return `${f.functionName || "(anonymous)"} ${file}${file ? `:${f.lineNumber + 1}` : ""}`;
+  };
+  const self = new Map();
+  const total = new Map();
+  for (const [id, us] of dt) {
+    const node = byId.get(id);
+    self.set(label(node), (self.get(label(node)) ?? 0) + us);
+    // Inclusive: count each function once per sample even when it recurses.
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const l = label(byId.get(cur));
+      if (seen.has(l)) continue;
+      seen.add(l);
+      total.set(l, (total.get(l) ?? 0) + us);
+    }
+  }
+  const sampled = [...dt.values()].reduce((a, b) => a + b, 0);
+  const perOp = (us) => (us / OPS).toFixed(1).padStart(8);
+  console.log(`${SYSTEM} ${SCENARIO}: ${OPS} ops in ${seconds.toFixed(2)} s (${((seconds * 1e6) / OPS).toFixed(0)} µs/op wall), ${(sampled / OPS).toFixed(0)} µs/op sampled`);
+  console.log("\n  self µs/op  function");
+  for (const [l, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${perOp(us)}  ${l}`);
+  console.log("\n  total µs/op  function");
+  for (const [l, us] of [...total].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${perOp(us)}  ${l}`);
+}
