@@ -11,7 +11,7 @@ import { ApiError, errorResponse } from "./http/errors.js";
 import { healthRoutes } from "./http/health.js";
 import { lockRoutes } from "./http/locks.js";
 import { openApiRoutes } from "./http/openapi.js";
-import { withRequestLog } from "./http/request-log.js";
+import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/router.js";
 import { createAcceptorProbe } from "./proposer/acceptor-probe.js";
 import { collectingDeletes } from "./proposer/collection-trigger.js";
@@ -41,10 +41,10 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-/** The app as served: one JSON log line per request around bearer-token auth around the routes. Throws when misconfigured. */
+/** The app as served: one JSON log line per request (written after the response) around bearer-token auth around the routes. Throws when misconfigured. */
 export function serve(env: Env): App {
   const built = buildApp(env);
-  return withRequestLog(withAuth(built, authOptionsFrom(env)), built.routes);
+  return withRequestLog(withAuth(built, authOptionsFrom(env)), built.routes, consoleLogAfterResponse(waitUntil));
 }
 
 /** The routes the Worker serves with this env (the OpenAPI test compares them with the document). */

@@ -4,7 +4,7 @@ import type { Env } from "../../src/env.js";
 import { authOptionsFrom, constantTimeEqual, withAuth } from "../../src/http/auth.js";
 import { healthRoutes, type AcceptorProbe } from "../../src/http/health.js";
 import { documentedRoutes, openApiDocument } from "../../src/http/openapi.js";
-import { withRequestLog, type RequestLogLine } from "../../src/http/request-log.js";
+import { consoleLogAfterResponse, withRequestLog, type RequestLogLine } from "../../src/http/request-log.js";
 import { createRouter } from "../../src/http/router.js";
 import { routeTable, serve } from "../../src/index.js";
 import { BASE, call, errorOf, freshKey, keyPath } from "./helpers.js";
@@ -204,6 +204,8 @@ describe("OpenAPI", () => {
 
 describe("structured request logs", () => {
   it("logs one JSON line per request with route, key hash (never the key), outcome, rounds and latency", async () => {
+    // Earlier tests' lines are written after their responses: let them go out before listening.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
     const key = freshKey("secret-key-name");
@@ -211,7 +213,8 @@ describe("structured request logs", () => {
     await app(req(keyPath(key), { method: "PUT", body: "v" }));
     await app(req(keyPath(key), { method: "PUT", body: "w", headers: { "if-match": '"9"' } }));
     await app(req("/v1/nowhere"));
-    expect(lines).toHaveLength(3);
+    // Lines are written after each response has gone out (consoleLogAfterResponse).
+    await vi.waitFor(() => expect(lines).toHaveLength(3));
     for (const line of lines) expect(line).not.toContain("secret-key-name");
     const [put, refused, missing] = lines.map((l) => JSON.parse(l) as RequestLogLine);
     // FNV-1a 64-bit, computed independently with BigInt ("a" hashes to af63dc4c8601ec8c, the reference vector).
@@ -228,6 +231,20 @@ describe("structured request logs", () => {
     expect(refused).toMatchObject({ status: 412, outcome: "precondition_failed", keyHash: hash });
     expect(missing).toMatchObject({ route: null, status: 404, outcome: "not_found" });
     expect(missing).not.toHaveProperty("keyHash");
+  });
+
+  it("writes each line after the response, on a timer kept alive by waitUntil", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    const kept: Promise<unknown>[] = [];
+    const sink = consoleLogAfterResponse((promise) => kept.push(promise));
+    sink({ msg: "request", method: "GET", route: null, status: 404, outcome: "not_found", latencyMs: 0 });
+    expect(lines).toHaveLength(0);
+    expect(kept).toHaveLength(1);
+    await kept[0];
+    expect(lines.map((l) => JSON.parse(l) as RequestLogLine)).toEqual([
+      { msg: "request", method: "GET", route: null, status: 404, outcome: "not_found", latencyMs: 0 },
+    ]);
   });
 
   it("reads rounds, conflicts and the fast path from Server-Timing", async () => {
