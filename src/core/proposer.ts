@@ -260,7 +260,9 @@ export class Proposer {
     const hedgeMs = this.config.peekHedgeMs ?? 20;
     if (hedgeMs < 0) return undefined;
     const start = Math.floor(this.random.next() * n);
-    return { order: Array.from({ length: n }, (_, i) => (start + i) % n), first: this.quorum, hedgeMs };
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) order.push((start + i) % n);
+    return { order, first: this.quorum, hedgeMs };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
 import type { AcceptorReply, Promised, Rejected } from "./messages.js";
 import { versionOf, type Register } from "./register.js";
-import type { Clock } from "./ports.js";
+import type { Clock, Timer } from "./ports.js";
 
 /** The majority of N acceptors: any two such sets share an acceptor. */
 export function majority(n: number): number {
@@ -49,13 +49,14 @@ export function runRound<R extends AcceptorReply>(
     let failed = 0;
     let highestSeen: Ballot | null = null;
     let open = true;
-    const timer = clock.timer(timeoutMs);
+    // One timer at a time (a timer costs a visible share of a local read): the hedge delay first when some
+    // acceptors wait for it, then what is left of the round's timeout.
+    let timer: Timer;
 
     const close = () => {
       if (!open) return;
       open = false;
       timer.cancel();
-      hedge?.cancel();
       resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen });
     };
     const settleIfDecided = () => {
@@ -93,20 +94,46 @@ export function runRound<R extends AcceptorReply>(
       );
     };
 
-    void timer.fired.then(close);
-    const order = fanout?.order ?? Array.from({ length: n }, (_, i) => i);
+    const order = fanout?.order ?? allIndexes(n);
     const first = Math.min(n, fanout?.first ?? n);
     let rest: readonly number[] = order.slice(first);
+    const started = clock.now();
+    const awaitTimeout = () => {
+      timer = clock.timer(Math.max(0, timeoutMs - (clock.now() - started)));
+      void timer.fired.then(close);
+    };
     const contactRest = () => {
+      if (rest.length === 0) return;
       const now = rest;
       rest = [];
-      hedge?.cancel();
+      if (hedging) {
+        // The hedge timer gives way to the round's timeout.
+        hedging = false;
+        timer.cancel();
+        awaitTimeout();
+      }
       for (const i of now) if (open) contact(i);
     };
-    const hedge = rest.length > 0 && fanout !== undefined ? clock.timer(fanout.hedgeMs) : undefined;
-    void hedge?.fired.then(contactRest);
+    let hedging = rest.length > 0 && fanout !== undefined && fanout.hedgeMs < timeoutMs;
+    if (hedging && fanout !== undefined) {
+      timer = clock.timer(fanout.hedgeMs);
+      void timer.fired.then(() => {
+        if (!open || !hedging) return;
+        hedging = false;
+        awaitTimeout();
+        contactRest();
+      });
+    } else {
+      awaitTimeout();
+    }
     for (const i of order.slice(0, first)) contact(i);
   });
+}
+
+function allIndexes(n: number): number[] {
+  const indexes: number[] = [];
+  for (let i = 0; i < n; i++) indexes.push(i);
+  return indexes;
 }
 
 /**
