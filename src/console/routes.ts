@@ -2,6 +2,7 @@ import { ApiError, errorResponse } from "../http/errors.js";
 import { CONSOLE_HTML } from "./page.js";
 import { CONSOLE_JS } from "./script.js";
 import { CONSOLE_CSS } from "./styles.js";
+import { pathOf } from "../http/request-path.js";
 
 /**
  * The Ballot console (issue 8): a static page, script and stylesheet under `/console`. The page learns everything
@@ -34,7 +35,7 @@ const ASSETS: Readonly<Record<string, { readonly type: string; readonly body: st
 
 /** The console's static asset for this request, or undefined when the path is not one (the app handles it). */
 export function consoleAsset(request: Request): Response | undefined {
-  const asset = ASSETS[new URL(request.url).pathname];
+  const asset = ASSETS[pathOf(request)];
   if (asset === undefined) return undefined;
   if (request.method !== "GET" && request.method !== "HEAD") {
     return errorResponse(new ApiError(405, "method_not_allowed", "allowed: GET, HEAD", {}, { allow: "GET, HEAD" }));

@@ -1,4 +1,5 @@
 import { ApiError } from "./errors.js";
+import { pathOf } from "./request-path.js";
 
 export type Handler = (request: Request, params: Readonly<Record<string, string>>) => Promise<Response>;
 
@@ -15,7 +16,7 @@ export interface Route {
 export function createRouter(routes: readonly Route[]): (request: Request) => Promise<Response> {
   const compiled = routes.map((route) => ({ route, segments: route.pattern.split("/") }));
   return async (request) => {
-    const { pathname } = new URL(request.url);
+    const pathname = pathOf(request);
     const segments = pathname.split("/");
     for (const { route, segments: pattern } of compiled) {
       const params = match(pattern, segments);
