@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SHARD_COUNT, acceptorObjectName, layoutOf, shardOf } from "../../src/proposer/placement.js";
+import fc from "fast-check";
+import { utf8Bytes } from "../../src/core/key-hash.js";
 
 // Pins the key-to-acceptor mapping: if any of these change, existing keys would silently move to acceptors that
 // never saw them. Changing them is a membership change, not a refactor.
@@ -38,5 +40,17 @@ describe("key placement", () => {
     expect(acceptorObjectName("main", 3, 1)).toBe("main/shard-3/acceptor-1");
     expect(layoutOf(3)).toBe("ballot-v1 acceptors=3 shards=16");
     expect(layoutOf(5)).not.toBe(layoutOf(3));
+  });
+});
+
+describe("utf8Bytes", () => {
+  it("is exactly TextEncoder's UTF-8 for any string (ASCII copied in JS, the rest encoded)", () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" })), (text) => {
+        expect(Array.from(utf8Bytes(text))).toEqual(Array.from(encoder.encode(text)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
