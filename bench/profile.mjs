@@ -25,6 +25,8 @@ const flag = (name, fallback) => {
 const SCENARIO = argv.find((a) => !a.startsWith("--") && !argv[argv.indexOf(a) - 1]?.startsWith("--")) ?? "read";
 const SYSTEM = flag("--system", "ballot3");
 const OPS = Number(flag("--ops", "3000"));
+// --clients N: N closed loops at once (N connections); per-operation figures are then CPU shares, not latency.
+const CLIENTS = Number(flag("--clients", "1"));
 const TOP = Number(flag("--top", "40"));
 // --plain: no profiler, just the latency of OPS operations (p50 and mean), to compare two builds quickly.
 const PLAIN = argv.includes("--plain");
@@ -85,7 +87,7 @@ const mf = new Miniflare({
 });
 try {
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  const pool = new Pool(url, { connections: 1, pipelining: 1 });
+  const pool = new Pool(url, { connections: CLIENTS, pipelining: 1 });
   const value = "v".repeat(64);
   const send = async (method, key, body) => {
     const res = await pool.request({ method, path: `/v1/keys/${key}`, body, headers: body ? { "content-type": "text/plain" } : {} });
@@ -97,7 +99,7 @@ try {
       ? () => send("GET", "hot")
       : SCENARIO === "write"
         ? () => send("PUT", "hot", value)
-        : (i) => send("PUT", `k${i % 2000}`, value);
+        : () => send("PUT", `k${Math.floor(Math.random() * 2000)}`, value);
   // Warm up: the keys exist, the proposer's caches and the JIT are warm.
   await send("PUT", "hot", value);
   if (SCENARIO === "put2000") for (let i = 0; i < 2000; i++) await send("PUT", `k${i}`, value);
@@ -144,7 +146,12 @@ async function profileOps(op) {
   await cdp("Profiler.setSamplingInterval", { interval: 50 });
   await cdp("Profiler.start");
   const t0 = performance.now();
-  for (let i = 0; i < OPS; i++) await op(i);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < OPS) await op(next++);
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const { result } = await cdp("Profiler.stop");
   ws.close();
