@@ -207,8 +207,8 @@ export class Proposer {
     const members = [leader, ...others.splice(0, this.config.maxBatch - 1)];
     queue.waiting.splice(0, queue.waiting.length, ...others);
     const deadline = leader.deadline;
-    // Past this, waiters presume the leader's request was cancelled and the next waiter leads.
-    const batch: Batch = { acceptSent: false, expires: deadline + this.config.roundTimeoutMs };
+    const batch: Batch = { acceptSent: false, expires: 0 };
+    this.extend(batch, 0);
     queue.batch = batch;
     for (const m of members) m.batch = batch;
     let outcomes: Outcome[];
@@ -236,6 +236,15 @@ export class Proposer {
     queue.waiting.unshift(...retry);
     if (queue.batch === batch) queue.batch = null;
     if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+  }
+
+  /**
+   * The leader's heartbeat: past `expires`, waiters presume its request was cancelled and the next waiter leads. A
+   * live leader pushes it past each round (which ends by its timeout) and each backoff pause before starting it, so a
+   * cancelled leader holds its key up for about one round timeout, not until its whole deadline.
+   */
+  private extend(batch: Batch, pauseMs: number): void {
+    batch.expires = this.clock.now() + pauseMs + this.config.roundTimeoutMs + 2 * this.config.pollMs + 1;
   }
 
   /**
@@ -318,8 +327,9 @@ export class Proposer {
       if (stats.attempts > 0) {
         const remaining = deadline - this.clock.now();
         if (remaining <= 0) return giveUp("deadline exceeded");
-        await this.clock.timer(Math.min(remaining, backoffDelay(stats.attempts, this.config.backoff, this.random)))
-          .fired;
+        const pause = Math.min(remaining, backoffDelay(stats.attempts, this.config.backoff, this.random));
+        this.extend(batch, pause);
+        await this.clock.timer(pause).fired;
         if (this.clock.now() >= deadline) return giveUp("deadline exceeded");
       } else if (this.clock.now() >= deadline) {
         return giveUp("waited past the deadline behind earlier changes of the key");
@@ -330,6 +340,7 @@ export class Proposer {
       let ballot: Ballot;
       let current: Register;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
+      this.extend(batch, 0);
       const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
@@ -339,6 +350,7 @@ export class Proposer {
         stats.fastPath = null;
         ballot = this.ballots.next();
         const started = this.clock.now();
+        this.extend(batch, 0);
         const tally = await runRound<Promised>(
           this.config.acceptors,
           this.quorum,
@@ -383,6 +395,7 @@ export class Proposer {
       }
       const promiseNext = this.config.piggyback ? this.ballots.next() : undefined;
       const started = this.clock.now();
+      this.extend(batch, 0);
       const tally = await runRound(
         this.config.acceptors,
         this.quorum,
@@ -420,7 +433,8 @@ interface KeyQueue {
 interface Batch {
   /** An accept carrying a change of this batch was sent: from now on only "unknown" may replace an answer. */
   acceptSent: boolean;
-  readonly expires: number;
+  /** The leader's heartbeat (see extend). */
+  expires: number;
 }
 
 /** One caller waiting for its change; `outcome` is set by the leader of its batch. */

@@ -127,3 +127,23 @@ it("a cancelled waiter does not make the next batch give up", async () => {
   // At 49856cd: w2 ended "unavailable" (waited past the deadline behind earlier changes of the key) at once.
   expect(ended.get("w2")?.kind, JSON.stringify([...ended])).toBe("applied");
 });
+
+it("a change behind a cancelled leader leads after about one round timeout, not at the leader's deadline", async () => {
+  // x's request is cancelled as it sends its accept; w arrives at t=5 and waits behind x's batch. The leader's
+  // heartbeat (the batch's expiry, pushed past each round) stops with it, so w takes over about a round timeout
+  // later. When a batch lasted until its leader's deadline (t=150) plus a round, w (deadline t=155) had no time left.
+  let cancelled = false;
+  const ended = await race(1, {
+    starts: [["x", 0], ["w", 5]],
+    degraded: () => false,
+    onSend: (request) => {
+      const leader = currentRequest.getStore();
+      if (!cancelled && request.type === "accept" && leader !== undefined) {
+        cancelled = true;
+        leader.cancelled = true;
+      }
+    },
+  });
+  expect(ended.get("w")?.kind, JSON.stringify([...ended])).toBe("applied");
+  expect(ended.get("w")!.ms).toBeLessThanOrEqual(2 * CONFIG.roundTimeoutMs + 10);
+});
