@@ -170,6 +170,12 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: { clients: 10, keys: 2, sticky: 0.9, thinkMs: [0, 4], clientTimeoutMs: 60, cancelOnTimeout: 0.5 },
     faults: { links: LOSSY, crashes: 2, stalls: 1, downMs: [20, 200], proposerKills: 2 },
   }),
+  scenario("shared-counter-n3", "10 proposers (Worker isolates) increment one counter: their piggybacked promises overtaken", {
+    proposers: 10,
+    faultyMs: 800,
+    workload: { clients: 10, keys: 1, sticky: 1, thinkMs: [0, 5], mix: { increment: 8, read: 1, cas: 1 }, integerValues: 1 },
+    faults: { links: LIGHT_LOSS },
+  }),
   scenario("counters-n3", "mostly increments on integer registers (some overflow, some not integers)", {
     workload: { mix: { increment: 6, read: 2, write: 1, cas: 1 }, integerValues: 0.85 },
     faults: { links: LOSSY, crashes: 2, downMs: [20, 200] },
