@@ -9,11 +9,14 @@
  *   made per call with the same location hints (src/proposer/durable-object-transport.ts).
  * - Acceptor call: SELECT the key's row, then for a prepare/accept one INSERT OR REPLACE of the full row in the same
  *   synchronous turn (one commit); a peek writes nothing (src/core/acceptor.ts, src/acceptor/).
- * - Read: one round of N parallel peeks, answered at the first majority that agrees; otherwise a full change.
+ * - Read: peeks at a bare majority (starting at a random acceptor; the rest asked if one fails), answered when they
+ *   agree; otherwise a full change.
  * - Write: prepare round (N parallel, first majority) then accept round (N parallel, first majority); the accept
  *   carries the next promise, so the next change of the key from this isolate skips the prepare (piggyback cache).
+ *   A cached promise older than 1 s is used only after a bare-majority peek shows the key did not move since.
  * - Concurrent changes of one key queue behind the round in flight and go together in the next one (coalescing);
- *   every change, even a refused one, takes an accept round (as Ballot's proposer does).
+ *   every change, even a refused one, takes an accept round (as Ballot's proposer does). A change finding a key idle
+ *   whose round applied several changes within the last 100 ms waits 1 ms before leading (lingering).
  * As in Ballot, a batch is led by one of its own members and waiters poll on a 1 ms timer of their own: workerd
  * cancels a request as hung when it awaits a promise only another request resolves (tried: with a wakeup from the
  * leader, up to 45 of 64 concurrent increments failed that way).
@@ -27,6 +30,10 @@ const MAX_BATCH = 256;
 /** How often a change waiting behind its key's round checks whether it was answered or may lead (as Ballot). */
 const POLL_MS = 1;
 const CACHE_SIZE = 10_000;
+/** As Ballot's defaults (src/core/proposer.ts): promiseTtlMs, lingerMs, contentionWindowMs. */
+const PROMISE_TTL_MS = 1_000;
+const LINGER_MS = 1;
+const CONTENTION_WINDOW_MS = 100;
 
 interface Env {
   ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
@@ -149,7 +156,9 @@ class Skeleton implements Backend {
   private requests = 0;
   private readonly quorum: number;
   private readonly layout: string;
-  private readonly cache = new Map<string, { ballot: Ballot; state: WireState | null }>();
+  private readonly cache = new Map<string, { ballot: Ballot; state: WireState | null; since: number; acceptedAt: Ballot }>();
+  /** When each key last had a round apply several changes. */
+  private readonly contended = new Map<string, number>();
   private readonly queues = new Map<string, KeyQueue>();
   /** Object ids computed once per isolate, a stub made per call (as Ballot's transport). */
   private readonly ids = new Map<number, DurableObjectId>();
@@ -167,13 +176,19 @@ class Skeleton implements Backend {
     return { counter: ++this.counter, proposer: this.id };
   }
 
-  /** N parallel calls; settles with the first majority of replies. */
-  private round(key: string, make: () => Req): Promise<Rep[]> {
+  /**
+   * N parallel calls, or with `bare` a majority of them (from a random acceptor on) and the rest only if one fails;
+   * settles with the first majority of replies.
+   */
+  private round(key: string, make: () => Req, bare = false): Promise<Rep[]> {
     const shard = shardOf(key);
+    const start = bare ? Math.floor(Math.random() * this.n) : 0;
+    const order = Array.from({ length: this.n }, (_, i) => (start + i) % this.n);
+    let rest = bare ? order.splice(this.quorum) : [];
     return new Promise((resolve, reject) => {
       const replies: Rep[] = [];
       let failed = 0;
-      for (let i = 0; i < this.n; i++) {
+      const call = (i: number) => {
         const slot = shard * 8 + i;
         let id = this.ids.get(slot);
         if (id === undefined) {
@@ -189,18 +204,28 @@ class Skeleton implements Backend {
           },
           (e) => {
             if (++failed > this.n - this.quorum) reject(e);
+            const now = rest;
+            rest = [];
+            for (const j of now) call(j);
           },
         );
-      }
+      };
+      for (const i of order) call(i);
     });
+  }
+
+  /** A bare-majority peek round: the state the peeked acceptors agree on (by accepted ballot), if they do. */
+  private async peek(key: string): Promise<Extract<Rep, { type: "peeked" }> | undefined> {
+    const replies = (await this.round(key, () => ({ type: "peek", key }), true)) as Extract<Rep, { type: "peeked" }>[];
+    const first = replies[0];
+    const agree = replies.every((r) => r.accepted?.counter === first?.accepted?.counter && r.accepted?.proposer === first?.accepted?.proposer);
+    return agree ? first : undefined;
   }
 
   async read(key: string): Promise<{ state: State | null; timing?: string }> {
     const t0 = Date.now();
-    const replies = (await this.round(key, () => ({ type: "peek", key }))) as Extract<Rep, { type: "peeked" }>[];
-    const first = replies[0];
-    const agree = replies.every((r) => r.accepted?.counter === first?.accepted?.counter && r.accepted?.proposer === first?.accepted?.proposer);
-    if (agree && first !== undefined) return { state: toState(first.state), timing: `rounds;desc="1", peek;dur=${Date.now() - t0}` };
+    const agreed = await this.peek(key);
+    if (agreed !== undefined) return { state: toState(agreed.state), timing: `rounds;desc="1", peek;dur=${Date.now() - t0}` };
     const r = await this.change(key, { kind: "increment", by: 0 }, true);
     return { state: r.kind === "applied" ? r.state : r.current, timing: r.timing };
   }
@@ -213,10 +238,17 @@ class Skeleton implements Backend {
     }
     const me: Waiter = { change: identity ? IDENTITY : change };
     q.waiting.push(me);
+    let lingered = false;
     for (;;) {
       if (me.result !== undefined) return me.result;
       if (me.error !== undefined) throw me.error;
       if (!q.running) {
+        const at = this.contended.get(key);
+        if (!lingered && at !== undefined && Date.now() - at <= CONTENTION_WINDOW_MS) {
+          lingered = true;
+          await sleep(LINGER_MS);
+          continue;
+        }
         await this.lead(key, q);
         continue;
       }
@@ -231,6 +263,11 @@ class Skeleton implements Backend {
     try {
       const results = await this.rounds(key, batch.map((w) => w.change));
       batch.forEach((w, i) => (w.result = results[i] as Result));
+      if (results.filter((r) => r.kind === "applied").length >= 2) {
+        this.contended.delete(key);
+        this.contended.set(key, Date.now());
+        if (this.contended.size > CACHE_SIZE) this.contended.delete(this.contended.keys().next().value as string);
+      }
     } catch (e) {
       for (const w of batch) w.error = e ?? new Error("round failed");
     }
@@ -243,13 +280,19 @@ class Skeleton implements Backend {
     let rounds = 1;
     let ballot: Ballot;
     let current: WireState | null;
-    const cached = this.cache.get(key);
+    let cached = this.cache.get(key);
+    if (cached !== undefined) this.cache.delete(key);
+    if (cached !== undefined && Date.now() - cached.since > PROMISE_TTL_MS) {
+      rounds++;
+      const agreed = await this.peek(key);
+      const at = cached.acceptedAt;
+      if (agreed?.accepted?.counter !== at.counter || agreed?.accepted?.proposer !== at.proposer) cached = undefined;
+    }
     if (cached !== undefined) {
-      this.cache.delete(key);
       ballot = cached.ballot;
       current = cached.state;
     } else {
-      rounds = 2;
+      rounds++;
       ballot = this.ballot();
       const b = ballot;
       const replies = (await this.round(key, () => ({ type: "prepare", key, ballot: b }))) as Extract<Rep, { type: "promised" }>[];
@@ -269,12 +312,15 @@ class Skeleton implements Backend {
     const promiseNext = this.ballot();
     const t1 = Date.now();
     await this.round(key, () => ({ type: "accept", key, ballot, state: next, promiseNext }));
-    this.cache.set(key, { ballot: promiseNext, state: next });
+    this.cache.set(key, { ballot: promiseNext, state: next, since: Date.now(), acceptedAt: ballot });
     if (this.cache.size > CACHE_SIZE) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    const timing = rounds === 1 ? `rounds;desc="1", accept;dur=${Date.now() - t1}, piggyback` : `rounds;desc="2", prepare;dur=${t1 - t0}, accept;dur=${Date.now() - t1}`;
+    const timing =
+      cached !== undefined
+        ? `rounds;desc="${rounds}", accept;dur=${Date.now() - t1}, piggyback`
+        : `rounds;desc="${rounds}", prepare;dur=${t1 - t0}, accept;dur=${Date.now() - t1}`;
     return results.map((r) => ({ ...r, timing }));
   }
 }
