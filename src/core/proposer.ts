@@ -85,8 +85,8 @@ export type Outcome =
 /**
  * The CASPaxos proposer: turns a change of one key into prepare and accept rounds over N acceptors.
  *
- * Beyond the paper it recovers from its own lost accepts. Every state records the request that produced it
- * (`origin`) and versions grow by one per change, so after an accept that no majority confirmed, a fresh prepare
+ * Beyond the paper it recovers from its own lost accepts. Every state records the candidate that produced it
+ * (`origin`: the request, plus a suffix for its second and later candidates) and versions grow by one per change, so after an accept that no majority confirmed, a fresh prepare
  * tells whether the change made it in (the highest state is ours), can never make it in (the highest state has a
  * version at or below every state we proposed and is not ours: ours is neither its ancestor nor chosen, and our next
  * accept at a higher ballot buries it), or cannot tell (a newer state exists): only then is the outcome unknown.
@@ -314,11 +314,15 @@ export class Proposer {
   /** Runs prepare and accept rounds, retrying within the deadline, until the composed changes are settled. */
   private async runRounds(key: string, changes: readonly Change[], deadline: number, batch: Batch): Promise<Outcome[]> {
     const stats = newStats();
-    const origin = `${this.id}:${++this.requests}`;
+    const requestOrigin = `${this.id}:${++this.requests}`;
+    // Every candidate state gets an origin of its own: two candidates of one request can have the same version and
+    // differ (built on different states found by different prepares), and recovery must tell which one a lineage names.
+    let candidates = 0;
+    const nextOrigin = () => (++candidates === 1 ? requestOrigin : `${requestOrigin}.${candidates}`);
     // Lowest version among the states this request has proposed; Infinity while it has proposed none.
     let lowestCandidate = Infinity;
-    // The state each of our candidates was computed from, by the candidate's version.
-    const bases = new Map<number, Register>();
+    // The state each of our candidates was computed from, by the candidate's origin.
+    const bases = new Map<string, Register>();
     const all = (outcome: Outcome): Outcome[] => changes.map(() => outcome);
     const giveUp = (reason: string): Outcome[] =>
       all(lowestCandidate === Infinity ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
@@ -370,17 +374,20 @@ export class Proposer {
       }
 
       let composition: Composition;
+      let origin = "";
       if (lowestCandidate === Infinity) {
+        origin = nextOrigin();
         composition = compose(changes, current, origin);
       } else {
-        const verdict = recover(current, origin, lowestCandidate);
+        const verdict = recover(current, bases, lowestCandidate);
         if (verdict.kind === "ours") {
           // Ours made it: the current state is it or descends from it. Write the current state back so it is
-          // chosen, and answer each caller from the base our candidate was made from.
-          const base = bases.get(verdict.version) ?? null;
-          composition = { next: current, steps: compose(changes, base, origin).steps };
+          // chosen, and answer each caller from the base that very candidate was made from.
+          const base = bases.get(verdict.origin) ?? null;
+          composition = { next: current, steps: compose(changes, base, verdict.origin).steps };
         } else if (verdict.kind === "lost") {
           // Ours is not in this state's past and cannot be chosen once we accept over it: apply the changes again.
+          origin = nextOrigin();
           composition = compose(changes, current, origin);
         } else {
           return all({ kind: "unknown", reason: "the key moved too far to tell whether this change is in its past", stats });
@@ -390,7 +397,7 @@ export class Proposer {
       const next = composition.next;
       if (next !== current) {
         lowestCandidate = Math.min(lowestCandidate, versionOf(next));
-        bases.set(versionOf(next), current);
+        bases.set(origin, current);
         batch.acceptSent = true;
       }
       const promiseNext = this.config.piggyback ? this.ballots.next() : undefined;
@@ -460,8 +467,9 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
 
 /**
  * After an accept no majority confirmed, a fresh prepare found `current` as the highest accepted state. Our candidate
- * states all carry `origin` and versions of at least `lowestCandidate`. If one of them is in the past of `current`,
- * the lineage shows our origin (when it reaches back that far). If the lineage reaches back to `lowestCandidate` or
+ * states carry the origins in `ours` (with the state each was built on) and versions of at least `lowestCandidate`.
+ * If one of them is in the past of `current`, the lineage shows its origin (when it reaches back that far), which
+ * names the very candidate: two of them may share a version. If the lineage reaches back to `lowestCandidate` or
  * below without it, none is: and once we accept over `current` at a higher ballot, none ever can be chosen.
  *
  * Garbage collection adds one case: an entry without an origin stands for a collected past (a key absent at the
@@ -469,14 +477,14 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
  * since). Versions up to it were made by changes nobody can name any more, ours possibly among them: when it reaches
  * our lowest candidate, nothing tells.
  */
-function recover(current: Register, origin: string, lowestCandidate: number):
-  | { kind: "ours"; version: number }
+function recover(current: Register, ours: ReadonlyMap<string, Register>, lowestCandidate: number):
+  | { kind: "ours"; origin: string }
   | { kind: "lost" }
   | { kind: "unknown" } {
   if (current === null) return { kind: "lost" };
   const lineage = lineageOf(current);
-  const mine = lineage.find((entry) => entry.origin === origin);
-  if (mine !== undefined) return { kind: "ours", version: mine.version };
+  const mine = lineage.find((entry) => ours.has(entry.origin));
+  if (mine !== undefined) return { kind: "ours", origin: mine.origin };
   const collected = lineage.find((entry) => entry.origin === COLLECTED_ORIGIN);
   if (collected !== undefined && collected.version >= lowestCandidate) return { kind: "unknown" };
   const oldest = lineage[lineage.length - 1];
