@@ -45,7 +45,8 @@ export type CheckResult =
   | { ok: false; key: string; reason: string; events: Event[] }
   | { ok: "unknown"; key: string; reason: string };
 
-const DEFAULT_MAX_STEPS = 2_000_000;
+// Dense histories (66 events on one key, most of them unknown) needed more than 2 M steps; one decides within 5 M.
+const DEFAULT_MAX_STEPS = 10_000_000;
 
 /**
  * Checks every key independently. Returns the first violation found; otherwise

@@ -6,6 +6,8 @@
 //   --seed X                   replay one seed and print every violation in full
 //   --trace FILE               with --seed: write every message delivery and client operation to FILE
 //   --history                  with --seed: print the client history
+//   --lin-steps N              the linearizability checker's search budget per key (default 10,000,000), to decide
+//                              a history it reported inconclusive
 import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +15,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
 const env = { ...process.env };
-const usage = "usage: npm run sim -- [--scenario NAME[,NAME]] [--seeds N] [--first-seed N] [--seed X [--trace FILE] [--history]]";
+const usage = "usage: npm run sim -- [--scenario NAME[,NAME]] [--seeds N] [--first-seed N] [--seed X [--trace FILE] [--history]] [--lin-steps N]";
 
 for (let i = 0; i < args.length; i++) {
   const flag = args[i];
@@ -40,6 +42,9 @@ for (let i = 0; i < args.length; i++) {
       break;
     case "--history":
       env.SIM_HISTORY = "1";
+      break;
+    case "--lin-steps":
+      env.SIM_LIN_STEPS = value();
       break;
     case "--help":
     case "-h":

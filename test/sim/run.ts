@@ -113,7 +113,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
 
   const events = workload.recorder.events();
   void gcDone;
-  const lin = checkLinearizable(events, undefined, scenario.gc !== null);
+  const steps = Number(process.env.SIM_LIN_STEPS ?? "");
+  const lin = checkLinearizable(events, steps > 0 ? steps : undefined, scenario.gc !== null);
   violations.push(...lin.violations, ...checkOneStatePerBallot(cluster.log), ...checkDurability(workload.acks, finals), ...workload.problems);
 
   scheduler.trace(hash32(JSON.stringify(events)));
