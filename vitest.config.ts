@@ -29,6 +29,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["test/workers/setup.ts"],
         },
       },
     ],
