@@ -176,6 +176,13 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: { clients: 10, keys: 1, sticky: 1, thinkMs: [0, 5], mix: { increment: 8, read: 1, cas: 1 }, integerValues: 1 },
     faults: { links: LIGHT_LOSS },
   }),
+  scenario("crowd-chaos-n5", "8 proposers on 2 keys, N=5: loss, crashes, stalls, partitions and dying proposers", {
+    acceptors: 5,
+    proposers: 8,
+    faultyMs: 1000,
+    workload: { clients: 10, keys: 2, sticky: 0.8, thinkMs: [0, 8], mix: { increment: 3, read: 2, write: 1, cas: 2, create: 1, delete: 0.5, deleteExpect: 0.5 }, integerValues: 0.7 },
+    faults: { links: LOSSY, crashes: 3, stalls: 2, downMs: [20, 250], minorityPartitions: 1, partitionMs: [50, 250], proposerKills: 4 },
+  }),
   scenario("counters-n3", "mostly increments on integer registers (some overflow, some not integers)", {
     workload: { mix: { increment: 6, read: 2, write: 1, cas: 1 }, integerValues: 0.85 },
     faults: { links: LOSSY, crashes: 2, downMs: [20, 200] },
