@@ -241,6 +241,12 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: { clients: 6, keys: 1, mix: GC_MIX, sticky: 0.3, thinkMs: [0, 40], clientTimeoutMs: 200, cancelOnTimeout: 0.5 },
     faults: { links: STALE, stalls: 2, downMs: [20, 200], proposerKills: 3 },
   }),
+  scenario("gc-crowd-n3", "GC while 10 proposers delete, recreate and change 2 keys; light loss, crashes, deaths", {
+    proposers: 10,
+    gc: { ...GC, pauseMs: [0, 8], deletedKeys: 0.5 },
+    workload: { clients: 10, keys: 2, mix: GC_MIX, sticky: 1, thinkMs: [0, 10], integerValues: 0.5 },
+    faults: { links: LIGHT_LOSS, crashes: 2, downMs: [20, 200], proposerKills: 3 },
+  }),
 ];
 
 /** Negative controls: each runs a broken piece and must fail within the CI seed budget. */
