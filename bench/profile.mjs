@@ -2,6 +2,7 @@
 // Where a request's CPU goes inside workerd: a V8 CPU profile of one system under one closed-loop client.
 //
 //   node bench/profile.mjs [read|write|put2000] [--system ballot3|baseline|skeleton3] [--ops 3000] [--top 40]
+//                          [--clients 1] [--plain]
 //
 // The Worker and its Durable Objects share one isolate locally, so one profile covers proposer and acceptors.
 // Self time is per function (name, file:line of the bundle); "(program)" is time in workerd's C++ outside JS
@@ -22,7 +23,9 @@ const flag = (name, fallback) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : fallback;
 };
-const SCENARIO = argv.find((a) => !a.startsWith("--") && !argv[argv.indexOf(a) - 1]?.startsWith("--")) ?? "read";
+const VALUED = new Set(["--system", "--ops", "--top", "--clients"]);
+const SCENARIO = argv.find((a, i) => !a.startsWith("--") && !VALUED.has(argv[i - 1] ?? "")) ?? "read";
+if (!["read", "write", "put2000"].includes(SCENARIO)) throw new Error(`unknown scenario ${SCENARIO}: read, write or put2000`);
 const SYSTEM = flag("--system", "ballot3");
 const OPS = Number(flag("--ops", "3000"));
 // --clients N: N closed loops at once (N connections); per-operation figures are then CPU shares, not latency.
