@@ -8,7 +8,7 @@ import type { WorkloadSpec } from "./workload.js";
 export interface Scenario {
   readonly name: string;
   readonly summary: string;
-  readonly acceptors: 3 | 5;
+  readonly acceptors: 3 | 5 | 7;
   /** Proposers serving clients at once. */
   readonly proposers: number;
   /** `acceptors` is filled in from the scenario. Times are virtual ms. */
@@ -277,6 +277,13 @@ export const CONTROLS: readonly Scenario[] = [
     // Lagging acceptors: one cut off by a partition (or crashed) misses the delete, and a slow delete accept arrives
     // after the collection.
     faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 8, partitionMs: [150, 400] },
+  }),
+  scenario("crowd-n7", "N=7: 6 proposers on 2 keys; stale duplicated messages, crashes, minority and majority partitions, deaths", {
+    acceptors: 7,
+    proposers: 6,
+    faultyMs: 1000,
+    workload: { clients: 8, keys: 2, sticky: 0.7, thinkMs: [0, 10], mix: { increment: 3, read: 2, write: 1, cas: 2, create: 1, delete: 0.5, deleteExpect: 0.5 }, integerValues: 0.7 },
+    faults: { links: STALE, crashes: 4, stalls: 3, downMs: [20, 250], minorityPartitions: 2, majorityPartitions: 1, partitionMs: [50, 250], proposerKills: 4 },
   }),
 ];
 
