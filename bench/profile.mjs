@@ -117,7 +117,8 @@ try {
     }
     lat.sort((a, b) => a - b);
     const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
-    console.log(`${SYSTEM} ${SCENARIO}: p50 ${lat[Math.floor(lat.length / 2)].toFixed(0)} µs, mean ${mean.toFixed(0)} µs over ${OPS} ops`);
+    const p = (q) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))].toFixed(0);
+    console.log(`${SYSTEM} ${SCENARIO}: p50 ${p(0.5)} µs, p99 ${p(0.99)} µs, mean ${mean.toFixed(0)} µs over ${OPS} ops`);
   } else await profileOps(op);
   await pool.close();
 } finally {
