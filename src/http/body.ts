@@ -17,8 +17,9 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     if (declared !== undefined && declared > 0) throw lengthMismatch();
     return new Uint8Array(0);
   }
-  if (declared !== undefined) {
-    // Its size is known and within the limit: one read of the whole body, far cheaper than a stream of chunks.
+  if (declared !== undefined && request.headers.get("transfer-encoding") === null) {
+    // Its size is known and within the limit (and framed by that length, not chunked, so the length is the body's):
+    // one read of the whole body, far cheaper than a stream of chunks.
     let body: ArrayBuffer;
     try {
       body = await request.arrayBuffer();
