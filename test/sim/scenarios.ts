@@ -247,6 +247,13 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: { clients: 10, keys: 2, mix: GC_MIX, sticky: 1, thinkMs: [0, 10], integerValues: 0.5 },
     faults: { links: LIGHT_LOSS, crashes: 2, downMs: [20, 200], proposerKills: 3 },
   }),
+  scenario("crowd-n7", "N=7: 6 proposers on 2 keys; stale duplicated messages, crashes, minority and majority partitions, deaths", {
+    acceptors: 7,
+    proposers: 6,
+    faultyMs: 1000,
+    workload: { clients: 8, keys: 2, sticky: 0.7, thinkMs: [0, 10], mix: { increment: 3, read: 2, write: 1, cas: 2, create: 1, delete: 0.5, deleteExpect: 0.5 }, integerValues: 0.7 },
+    faults: { links: STALE, crashes: 4, stalls: 3, downMs: [20, 250], minorityPartitions: 2, majorityPartitions: 1, partitionMs: [50, 250], proposerKills: 4 },
+  }),
 ];
 
 /** Negative controls: each runs a broken piece and must fail within the CI seed budget. */
@@ -277,13 +284,6 @@ export const CONTROLS: readonly Scenario[] = [
     // Lagging acceptors: one cut off by a partition (or crashed) misses the delete, and a slow delete accept arrives
     // after the collection.
     faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 8, partitionMs: [150, 400] },
-  }),
-  scenario("crowd-n7", "N=7: 6 proposers on 2 keys; stale duplicated messages, crashes, minority and majority partitions, deaths", {
-    acceptors: 7,
-    proposers: 6,
-    faultyMs: 1000,
-    workload: { clients: 8, keys: 2, sticky: 0.7, thinkMs: [0, 10], mix: { increment: 3, read: 2, write: 1, cas: 2, create: 1, delete: 0.5, deleteExpect: 0.5 }, integerValues: 0.7 },
-    faults: { links: STALE, crashes: 4, stalls: 3, downMs: [20, 250], minorityPartitions: 2, majorityPartitions: 1, partitionMs: [50, 250], proposerKills: 4 },
   }),
 ];
 
