@@ -9,15 +9,13 @@
 // (HTTP, RPC, SQLite, fsync), "(idle)" is the thread waiting. A tool for finding waste, not a benchmark: the
 // sampler itself slows JS down, so compare shares, not microseconds, and take figures from `npm run bench`.
 import { Miniflare } from "miniflare";
-import * as esbuild from "esbuild";
 import { Pool, WebSocket } from "undici";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
+import { bundleWorker, compatibilityDate, wranglerVars } from "./common/worker-build.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
   const i = argv.indexOf(name);
@@ -40,27 +38,9 @@ const SYSTEMS = {
 };
 const sys = SYSTEMS[SYSTEM];
 if (sys === undefined) throw new Error(`unknown system ${SYSTEM}`);
-const toml = fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-const COMPAT_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(toml)?.[1];
-const vars = {};
-for (const m of (/^\[vars\]\s*$([\s\S]*?)^\[/m.exec(toml)?.[1] ?? "").matchAll(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) {
-  vars[m[1]] = m[2];
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-profile-"));
-const outfile = path.join(tmp, "worker.js");
-await esbuild.build({
-  entryPoints: [path.join(ROOT, sys.entry)],
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  external: ["cloudflare:*", "node:*"],
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["module", "main"],
-  outfile,
-  logLevel: "warning",
-});
+const outfile = await bundleWorker(sys.entry, path.join(tmp, "worker.js"));
 
 const inspectorPort = await new Promise((resolve) => {
   const s = net.createServer().listen(0, "127.0.0.1", () => {
@@ -73,12 +53,12 @@ const mf = new Miniflare({
   modules: true,
   scriptPath: outfile,
   modulesRoot: tmp,
-  compatibilityDate: COMPAT_DATE,
+  compatibilityDate: compatibilityDate(),
   durableObjects: {
     [sys.binding]: { className: sys.className, useSQLite: true },
     ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
   },
-  bindings: { ...vars, BALLOT_ACCEPTORS: "3" },
+  bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: "3" },
   durableObjectsPersist: path.join(tmp, "persist"),
   host: "127.0.0.1",
   port: 0,

@@ -9,16 +9,14 @@
 // A benchmark, not a test: it asserts nothing about timings. It fails loudly (exit 1) only when a counter's final
 // value differs from the acknowledged increments, which is a correctness bug.
 import { Miniflare } from "miniflare";
-import * as esbuild from "esbuild";
 import { Pool } from "undici";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
+import { ROOT, bundleWorker, compatibilityDate, wranglerVars } from "./common/worker-build.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const WITH_DEV = !QUICK && !argv.includes("--no-dev");
@@ -37,7 +35,7 @@ const storageIndex = argv.indexOf("--storage");
 const STORAGE = storageIndex >= 0 ? argv[storageIndex + 1] : "disk";
 if (!["disk", "tmpfs"].includes(STORAGE)) throw new Error("--storage must be disk or tmpfs");
 const VALUE = "v".repeat(64); // 64-byte values
-const COMPAT_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"))?.[1] ?? "2026-04-20";
+const COMPAT_DATE = compatibilityDate();
 
 const cleanups = [];
 let cleaning = false;
@@ -68,30 +66,8 @@ function log(...a) {
 // ---------------------------------------------------------------------------------------------------------------
 // Systems
 
-/** [vars] of wrangler.toml (the top-level table only), so the Worker runs with exactly the dev configuration. */
-function wranglerVars() {
-  const text = fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const section = /^\[vars\]\s*$([\s\S]*?)^\[/m.exec(text)?.[1] ?? "";
-  const vars = {};
-  for (const m of section.matchAll(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
-  return vars;
-}
-
-async function bundle(name, entry) {
-  const outfile = path.join(tmpRoot, "build", name, "worker.js");
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    external: ["cloudflare:*", "node:*"],
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    outfile,
-    logLevel: "warning",
-  });
-  return outfile;
+function bundle(name, entry) {
+  return bundleWorker(entry, path.join(tmpRoot, "build", name, "worker.js"));
 }
 
 const SYSTEMS = [

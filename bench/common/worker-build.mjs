@@ -1,0 +1,39 @@
+// How the benchmark tools build and configure a Worker for Miniflare: one place for bench/run.mjs and bench/profile.mjs.
+import * as esbuild from "esbuild";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const toml = () => fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+
+/** The compatibility date of wrangler.toml. */
+export function compatibilityDate() {
+  return /compatibility_date\s*=\s*"([^"]+)"/.exec(toml())?.[1] ?? "2026-04-20";
+}
+
+/** [vars] of wrangler.toml (the top-level table only), so the Worker runs with exactly the dev configuration. */
+export function wranglerVars() {
+  const section = /^\[vars\]\s*$([\s\S]*?)^\[/m.exec(toml())?.[1] ?? "";
+  const vars = {};
+  for (const m of section.matchAll(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
+  return vars;
+}
+
+/** Bundles a Worker entry (path from the repository root) for workerd into `outfile`, as wrangler would. */
+export async function bundleWorker(entry, outfile) {
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["cloudflare:*", "node:*"],
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    outfile,
+    logLevel: "warning",
+  });
+  return outfile;
+}
