@@ -344,7 +344,8 @@ export class Proposer {
       let ballot: Ballot;
       let current: Register;
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
-      this.extend(batch, 0);
+      // Checking an old promise may take a peek round.
+      if (held !== undefined) this.extend(batch, 0);
       const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
