@@ -47,6 +47,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     }
     throw lengthMismatch();
   }
+  if (declared !== undefined && total !== declared) throw lengthMismatch();
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const body = new Uint8Array(total);
   let offset = 0;
