@@ -20,6 +20,13 @@
  * As in Ballot, a batch is led by one of its own members and waiters poll on a 1 ms timer of their own: workerd
  * cancels a request as hung when it awaits a promise only another request resolves (tried: with a wakeup from the
  * leader, up to 45 of 64 concurrent increments failed that way).
+ *
+ * Two knobs for "what would the floor be" experiments (off by default; the benchmark's table never sets them), set
+ * as vars, e.g. `node bench/profile.mjs write --system skeleton3 --plain --var SKELETON_ACCEPT=majority`:
+ * - SKELETON_ACCEPT: `all` (Ballot's pattern), `trailing` (the accept goes to a bare majority and to the others only
+ *   once that majority answered), `majority` (a bare majority only: fewer commits, the rest never get it).
+ * - SKELETON_INFLIGHT=1: logs, every 2,000 acceptor calls, how many other calls to the same object were in flight
+ *   when each was sent: the most a cross-key batcher could merge without making a call wait.
  */
 import { DurableObject } from "cloudflare:workers";
 import { applyChange, serve, type Backend, type Change, type Result, type State } from "../common/http.js";
@@ -39,6 +46,41 @@ interface Env {
   ACCEPTOR: DurableObjectNamespace<SkeletonAcceptor>;
   BALLOT_ACCEPTORS?: string;
   BALLOT_CLUSTER?: string;
+  SKELETON_ACCEPT?: string;
+  SKELETON_INFLIGHT?: string;
+}
+
+type AcceptFanout = "all" | "trailing" | "majority";
+
+/** Calls in flight per acceptor object, and what the calls saw when sent (SKELETON_INFLIGHT). */
+class InflightProbe {
+  private readonly inflight = new Map<number, number>();
+  private sends = 0;
+  private othersSeen = 0;
+  private busy = 0;
+  private totalSeen = 0;
+
+  sent(slot: number): void {
+    const others = this.inflight.get(slot) ?? 0;
+    let total = 0;
+    for (const v of this.inflight.values()) total += v;
+    this.inflight.set(slot, others + 1);
+    this.sends++;
+    this.othersSeen += others;
+    this.totalSeen += total;
+    if (others > 0) this.busy++;
+    if (this.sends % 2000 === 0) {
+      console.log(
+        `skeleton: last 2000 calls: ${(this.othersSeen / 2000).toFixed(2)} other calls to the same object in flight on average, ` +
+          `${((100 * this.busy) / 2000).toFixed(0)}% found it busy, ${(this.totalSeen / 2000).toFixed(1)} calls in flight in all`,
+      );
+      this.othersSeen = this.busy = this.totalSeen = 0;
+    }
+  }
+
+  answered(slot: number): void {
+    this.inflight.set(slot, (this.inflight.get(slot) ?? 1) - 1);
+  }
 }
 
 interface Ballot {
@@ -167,6 +209,8 @@ class Skeleton implements Backend {
     private readonly ns: DurableObjectNamespace<SkeletonAcceptor>,
     private readonly n: number,
     private readonly cluster: string,
+    private readonly acceptFanout: AcceptFanout = "all",
+    private readonly probe?: InflightProbe,
   ) {
     this.quorum = Math.floor(n / 2) + 1;
     this.layout = `ballot-v1 acceptors=${n} shards=${SHARDS}`;
@@ -178,13 +222,14 @@ class Skeleton implements Backend {
 
   /**
    * N parallel calls, or with `bare` a majority of them (from a random acceptor on) and the rest only if one fails;
-   * settles with the first majority of replies.
+   * settles with the first majority of replies. `after` (experiments only): with "trailing" the rest are also called
+   * once the majority answered, with "majority" never unless one fails.
    */
-  private round(key: string, make: () => Req, bare = false): Promise<Rep[]> {
+  private round(key: string, make: () => Req, bare = false, after: AcceptFanout = "all"): Promise<Rep[]> {
     const shard = shardOf(key);
     const start = bare ? Math.floor(Math.random() * this.n) : 0;
     const order = Array.from({ length: this.n }, (_, i) => (start + i) % this.n);
-    let rest = bare ? order.splice(this.quorum) : [];
+    let rest = bare || after !== "all" ? order.splice(this.quorum) : [];
     return new Promise((resolve, reject) => {
       const replies: Rep[] = [];
       let failed = 0;
@@ -197,12 +242,22 @@ class Skeleton implements Backend {
         }
         const hint = HINTS[i];
         const stub = hint === undefined ? this.ns.get(id) : this.ns.get(id, { locationHint: hint });
+        this.probe?.sent(slot);
         (stub.handle(this.layout, [make()]) as Promise<Rep[]>).then(
           (r) => {
+            this.probe?.answered(slot);
             replies.push(r[0] as Rep);
-            if (replies.length === this.quorum) resolve(replies);
+            if (replies.length === this.quorum) {
+              resolve(replies);
+              if (after === "trailing") {
+                const now = rest;
+                rest = [];
+                for (const j of now) call(j);
+              }
+            }
           },
           (e) => {
+            this.probe?.answered(slot);
             if (++failed > this.n - this.quorum) reject(e);
             const now = rest;
             rest = [];
@@ -311,7 +366,7 @@ class Skeleton implements Backend {
       state === null ? null : { version: state.version, value: state.value === null ? null : new Uint8Array(state.value), contentType: state.contentType, origin };
     const promiseNext = this.ballot();
     const t1 = Date.now();
-    await this.round(key, () => ({ type: "accept", key, ballot, state: next, promiseNext }));
+    await this.round(key, () => ({ type: "accept", key, ballot, state: next, promiseNext }), false, this.acceptFanout);
     this.cache.set(key, { ballot: promiseNext, state: next, since: Date.now(), acceptedAt: ballot });
     if (this.cache.size > CACHE_SIZE) {
       const oldest = this.cache.keys().next().value;
@@ -331,11 +386,22 @@ function toState(s: WireState | null): State | null {
   return s === null ? null : { version: s.version, value: s.value, contentType: s.contentType };
 }
 
+function acceptFanoutOf(raw: string | undefined): AcceptFanout {
+  if (raw === undefined || raw === "all" || raw === "trailing" || raw === "majority") return raw ?? "all";
+  throw new Error(`SKELETON_ACCEPT must be all, trailing or majority, not ${raw}`);
+}
+
 let skeleton: Skeleton | undefined;
 
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
-    skeleton ??= new Skeleton(env.ACCEPTOR, Number(env.BALLOT_ACCEPTORS ?? "3"), env.BALLOT_CLUSTER ?? "main");
+    skeleton ??= new Skeleton(
+      env.ACCEPTOR,
+      Number(env.BALLOT_ACCEPTORS ?? "3"),
+      env.BALLOT_CLUSTER ?? "main",
+      acceptFanoutOf(env.SKELETON_ACCEPT),
+      env.SKELETON_INFLIGHT === "1" ? new InflightProbe() : undefined,
+    );
     return serve(request, skeleton);
   },
 } satisfies ExportedHandler<Env>;
