@@ -25,8 +25,9 @@
  * as vars, e.g. `node bench/profile.mjs write --system skeleton3 --plain --var SKELETON_ACCEPT=majority`:
  * - SKELETON_ACCEPT: `all` (Ballot's pattern), `trailing` (the accept goes to a bare majority and to the others only
  *   once that majority answered), `majority` (a bare majority only: fewer commits, the rest never get it).
- * - SKELETON_INFLIGHT=1: logs, every 2,000 acceptor calls, how many other calls to the same object were in flight
- *   when each was sent: the most a cross-key batcher could merge without making a call wait.
+ * - SKELETON_PROBE=1: logs, every 2,000 acceptor calls, how many other calls to the same object were in flight
+ *   when each was sent (the most a cross-key batcher could merge without making a call wait), and how many of the
+ *   poll and linger timers set since fired more than 100 ms late (timers starve while the one thread stays busy).
  */
 import { DurableObject } from "cloudflare:workers";
 import { applyChange, serve, type Backend, type Change, type Result, type State } from "../common/http.js";
@@ -47,18 +48,27 @@ interface Env {
   BALLOT_ACCEPTORS?: string;
   BALLOT_CLUSTER?: string;
   SKELETON_ACCEPT?: string;
-  SKELETON_INFLIGHT?: string;
+  SKELETON_PROBE?: string;
 }
 
 type AcceptFanout = "all" | "trailing" | "majority";
 
-/** Calls in flight per acceptor object, and what the calls saw when sent (SKELETON_INFLIGHT). */
-class InflightProbe {
+/** Calls in flight per acceptor object, what the calls saw when sent, and late timers (SKELETON_PROBE). */
+class Probe {
   private readonly inflight = new Map<number, number>();
   private sends = 0;
   private othersSeen = 0;
   private busy = 0;
   private totalSeen = 0;
+  private timers = 0;
+  private lateTimers = 0;
+  private latestTimerMs = 0;
+
+  timer(setMs: number, firedAfterMs: number): void {
+    this.timers++;
+    if (firedAfterMs > setMs + 100) this.lateTimers++;
+    this.latestTimerMs = Math.max(this.latestTimerMs, firedAfterMs);
+  }
 
   sent(slot: number): void {
     const others = this.inflight.get(slot) ?? 0;
@@ -72,9 +82,10 @@ class InflightProbe {
     if (this.sends % 2000 === 0) {
       console.log(
         `skeleton: last 2000 calls: ${(this.othersSeen / 2000).toFixed(2)} other calls to the same object in flight on average, ` +
-          `${((100 * this.busy) / 2000).toFixed(0)}% found it busy, ${(this.totalSeen / 2000).toFixed(1)} calls in flight in all`,
+          `${((100 * this.busy) / 2000).toFixed(0)}% found it busy, ${(this.totalSeen / 2000).toFixed(1)} calls in flight in all; ` +
+          `${this.lateTimers} of ${this.timers} timers fired over 100 ms late (latest after ${this.latestTimerMs} ms)`,
       );
-      this.othersSeen = this.busy = this.totalSeen = 0;
+      this.othersSeen = this.busy = this.totalSeen = this.timers = this.lateTimers = this.latestTimerMs = 0;
     }
   }
 
@@ -210,10 +221,16 @@ class Skeleton implements Backend {
     private readonly n: number,
     private readonly cluster: string,
     private readonly acceptFanout: AcceptFanout = "all",
-    private readonly probe?: InflightProbe,
+    private readonly probe?: Probe,
   ) {
     this.quorum = Math.floor(n / 2) + 1;
     this.layout = `ballot-v1 acceptors=${n} shards=${SHARDS}`;
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    const t0 = Date.now();
+    await sleep(ms);
+    this.probe?.timer(ms, Date.now() - t0);
   }
 
   private ballot(): Ballot {
@@ -301,13 +318,13 @@ class Skeleton implements Backend {
         const at = this.contended.get(key);
         if (!lingered && at !== undefined && Date.now() - at <= CONTENTION_WINDOW_MS) {
           lingered = true;
-          await sleep(LINGER_MS);
+          await this.sleep(LINGER_MS);
           continue;
         }
         await this.lead(key, q);
         continue;
       }
-      await sleep(POLL_MS);
+      await this.sleep(POLL_MS);
     }
   }
 
@@ -400,7 +417,7 @@ export default {
       Number(env.BALLOT_ACCEPTORS ?? "3"),
       env.BALLOT_CLUSTER ?? "main",
       acceptFanoutOf(env.SKELETON_ACCEPT),
-      env.SKELETON_INFLIGHT === "1" ? new InflightProbe() : undefined,
+      env.SKELETON_PROBE === "1" ? new Probe() : undefined,
     );
     return serve(request, skeleton);
   },
