@@ -2,9 +2,9 @@ import { BallotIssuer, compareBallots, sameBallot, type Ballot } from "./ballot.
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
-import type { AcceptorReply, Peeked, Promised } from "./messages.js";
+import type { Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
-import { highestAccepted, majority, refusedByAll, runRound, type Fanout, type RoundTally } from "./quorum.js";
+import { highestAccepted, majority, runRound, type Fanout } from "./quorum.js";
 import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 
@@ -90,7 +90,6 @@ export type Outcome =
  * tells whether the change made it in (the highest state is ours), can never make it in (the highest state has a
  * version at or below every state we proposed and is not ours: ours is neither its ancestor nor chosen, and our next
  * accept at a higher ballot buries it), or cannot tell (a newer state exists): only then is the outcome unknown.
- * An accept that every acceptor refused (late refusals count) needs none of that: it is stored nowhere.
  */
 export class Proposer {
   private readonly ballots: BallotIssuer;
@@ -320,34 +319,13 @@ export class Proposer {
     // differ (built on different states found by different prepares), and recovery must tell which one a lineage names.
     let candidates = 0;
     const nextOrigin = () => (++candidates === 1 ? requestOrigin : `${requestOrigin}.${candidates}`);
-    // Lowest version among the states this request has proposed and some acceptor may hold; Infinity while none.
+    // Lowest version among the states this request has proposed; Infinity while it has proposed none.
     let lowestCandidate = Infinity;
     // The state each of our candidates was computed from, by the candidate's origin.
     const bases = new Map<string, Register>();
-    const versions = new Map<string, number>();
-    // Candidates whose accept round failed, with its tally: its refusals keep arriving after the round closed.
-    const refusable: { origin: string; tally: RoundTally<AcceptorReply> }[] = [];
-    /**
-     * Forgets the candidates every acceptor has refused by now: stored nowhere, they can never be chosen nor built
-     * on. If none is left, the change is as good as never sent and the next round applies it afresh, instead of
-     * asking recovery whether it made it in (which ends "unknown" once the key moved further than a lineage).
-     */
-    const forgetRefused = () => {
-      for (let i = refusable.length - 1; i >= 0; i--) {
-        const { origin, tally } = refusable[i] as (typeof refusable)[number];
-        if (!refusedByAll(tally, this.config.acceptors)) continue;
-        refusable.splice(i, 1);
-        bases.delete(origin);
-        versions.delete(origin);
-      }
-      lowestCandidate = Math.min(Infinity, ...versions.values());
-      if (lowestCandidate === Infinity) batch.acceptSent = false;
-    };
     const all = (outcome: Outcome): Outcome[] => changes.map(() => outcome);
-    const giveUp = (reason: string): Outcome[] => {
-      forgetRefused();
-      return all(lowestCandidate === Infinity ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
-    };
+    const giveUp = (reason: string): Outcome[] =>
+      all(lowestCandidate === Infinity ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
 
     for (;;) {
       if (stats.attempts > 0) {
@@ -396,8 +374,6 @@ export class Proposer {
         current = highestAccepted(tally.granted.map((g) => g.reply));
       }
 
-      // Refusals of an earlier accept may have kept arriving meanwhile: candidates refused by all are none.
-      if (lowestCandidate !== Infinity) forgetRefused();
       let composition: Composition;
       let origin = "";
       if (lowestCandidate === Infinity) {
@@ -420,11 +396,9 @@ export class Proposer {
       }
 
       const next = composition.next;
-      const proposed = next !== current ? origin : undefined;
-      if (proposed !== undefined) {
+      if (next !== current) {
         lowestCandidate = Math.min(lowestCandidate, versionOf(next));
-        bases.set(proposed, current);
-        versions.set(proposed, versionOf(next));
+        bases.set(origin, current);
         batch.acceptSent = true;
       }
       const promiseNext = this.config.piggyback ? this.ballots.next() : undefined;
@@ -454,7 +428,6 @@ export class Proposer {
       this.promises.drop(key);
       this.ballots.observe(tally.highestSeen);
       if (tally.rejected.length > 0) stats.conflicts++;
-      if (proposed !== undefined) refusable.push({ origin: proposed, tally });
     }
   }
 }

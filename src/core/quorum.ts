@@ -16,20 +16,6 @@ export interface RoundTally<R extends AcceptorReply> {
   readonly missing: number;
   /** The highest ballot any rejection reported, to fast-forward past. */
   readonly highestSeen: Ballot | null;
-  /**
-   * Replies that arrived after the round closed, counted as they come (they change nothing about the round). With
-   * the in-time ones they tell whether every acceptor refused: see refusedByAll.
-   */
-  readonly late: { readonly granted: number; readonly rejected: number; readonly failed: number };
-}
-
-/**
- * Whether all N acceptors refused, counting the replies that came after the round closed. A refusal stores nothing,
- * and an acceptor that refused a ballot refuses it forever (its promise and accepted ballot only grow), so a message
- * every acceptor refused is stored nowhere, now or later.
- */
-export function refusedByAll(tally: RoundTally<AcceptorReply>, n: number): boolean {
-  return tally.granted.length === 0 && tally.late.granted === 0 && tally.rejected.length + tally.late.rejected === n;
 }
 
 /**
@@ -62,7 +48,6 @@ export function runRound<R extends AcceptorReply>(
     const rejected: Rejected[] = [];
     let failed = 0;
     let highestSeen: Ballot | null = null;
-    const late = { granted: 0, rejected: 0, failed: 0 };
     let open = true;
     // One timer at a time (a timer costs a visible share of a local read): the hedge delay first when some
     // acceptors wait for it, then what is left of the round's timeout.
@@ -72,7 +57,7 @@ export function runRound<R extends AcceptorReply>(
       if (!open) return;
       open = false;
       timer.cancel();
-      resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen, late });
+      resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen });
     };
     const settleIfDecided = () => {
       const refused = rejected.length + failed;
@@ -88,12 +73,7 @@ export function runRound<R extends AcceptorReply>(
       }
       reply.then(
         (r) => {
-          if (!open) {
-            if (r.type === wanted) late.granted++;
-            else if (r.type === "rejected") late.rejected++;
-            else late.failed++;
-            return;
-          }
+          if (!open) return;
           if (r.type === wanted) granted.push({ index: i, reply: r as R });
           else if (r.type === "rejected") {
             rejected.push(r);
@@ -106,10 +86,7 @@ export function runRound<R extends AcceptorReply>(
           settleIfDecided();
         },
         () => {
-          if (!open) {
-            late.failed++;
-            return;
-          }
+          if (!open) return;
           failed++;
           contactRest();
           settleIfDecided();

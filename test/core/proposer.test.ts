@@ -338,24 +338,6 @@ describe("proposer: old piggybacked promises are checked before use", () => {
     expect(text(outcome.state)).toBe("14");
     expect(outcome.stats.fastPath).toBeNull();
   });
-
-  it("applies afresh a change whose accept every acceptor refused, instead of answering unknown", async () => {
-    const cluster = new Cluster(3);
-    // Old promises used blind: the stale accept goes out and all three acceptors refuse it (they promised p2).
-    const { proposer: p1, link } = cluster.proposer("p1", { config: { promiseTtlMs: Number.POSITIVE_INFINITY } });
-    const { proposer: p2 } = cluster.proposer("p2", { clockOffsetMs: 10_000 });
-    expectApplied(await p1.change(K, increment(1)));
-    for (let i = 0; i < 12; i++) expectApplied(await p2.change(K, increment(1))); // further than a lineage reaches
-    const sentBefore = link.sent.length;
-    const outcome = expectApplied(await cluster.clock.runUntil(p1.change(K, increment(1))));
-    // Refused by all N, the first candidate was stored nowhere: the retry applies the increment once, on top of
-    // p2's 13 (before, recovery could not tell whether it had made it in, and the answer was "unknown").
-    expect(text(outcome.state)).toBe("14");
-    expect(outcome.stats.conflicts).toBeGreaterThanOrEqual(1);
-    const accepts = link.sent.slice(sentBefore).filter((s) => s.request.type === "accept");
-    expect(accepts.length).toBeGreaterThanOrEqual(6); // the refused accept to all three, then the one that was chosen
-    expectAllHold(cluster, K, { version: 14, text: "14" });
-  });
 });
 
 describe("proposer: peek reads", () => {

@@ -7,7 +7,6 @@ import { EMPTY_SLOT, handleRequest, NO_FLOOR, type SlotStore } from "../../src/c
 import type { CollectOutcome, CollectorDeps } from "../../src/core/collector.js";
 import type { Accepted, Forgotten, Promised } from "../../src/core/messages.js";
 import type { Outcome, RoundStats } from "../../src/core/proposer.js";
-import type { Transport } from "../../src/core/ports.js";
 import { highestAccepted, majority, runRound } from "../../src/core/quorum.js";
 import { isLive } from "../../src/core/register.js";
 import type { AcceptorHandler } from "./acceptor-node.js";
@@ -24,12 +23,7 @@ export type Bug =
   /** Garbage collection: forget removes the row without raising the floor (a forgotten key reads as never written). */
   | "gc-no-floor"
   /** Garbage collection: the collector forgets once the tombstone reached a majority, not all N acceptors. */
-  | "gc-majority-tombstone"
-  /**
-   * The proposer hears "refused" from an acceptor that stored its accept (half of such replies), so refusals from
-   * all N no longer prove the candidate is stored nowhere: the proposer forgets a candidate that may be chosen.
-   */
-  | "false-refusal";
+  | "gc-majority-tombstone";
 
 /**
  * The classic acceptor bug: accepting a different state at a ballot at or below the accepted one. src/core rejects
@@ -105,18 +99,4 @@ export async function collectMajorityOnly(key: string, deps: CollectorDeps): Pro
   if (accepted.granted.length < majority(n)) return { kind: "retry", reason: "no majority took the tombstone" };
   const forgotten = await runRound<Forgotten>(n, n, "forgotten", (i) => deps.transport.send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
   return forgotten.granted.length >= majority(n) ? { kind: "collected" } : { kind: "retry", reason: "not forgotten" };
-}
-
-/**
- * For the false-refusal control: delivers every message, but turns half of the "accepted" replies into refusals, so
- * a proposer can count N refusals for an accept that some acceptors stored (and may have chosen).
- */
-export function falselyRefusing(raw: Transport, rng: Rng): Transport {
-  return {
-    send: async (index, request) => {
-      const reply = await raw.send(index, request);
-      if (request.type === "accept" && reply.type === "accepted" && rng.chance(0.5)) return { type: "rejected", promised: null, accepted: null };
-      return reply;
-    },
-  };
 }

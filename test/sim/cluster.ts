@@ -2,7 +2,7 @@ import { Proposer, type ProposerConfig } from "../../src/core/proposer.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Transport } from "../../src/core/ports.js";
 import { AcceptLog, AcceptorNode, correctAcceptor } from "./acceptor-node.js";
-import { falselyRefusing, noFloorAcceptor, overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
+import { noFloorAcceptor, overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
 import { Life, ProcessClock } from "./clock.js";
 import { CLEAN_LINKS, Network, type Endpoint } from "./network.js";
 import type { Rng } from "./rng.js";
@@ -87,8 +87,7 @@ export class Cluster {
     const clock = new ProcessClock(this.scheduler, life, rng.between(0, this.spec.clockSkewMs));
     const quorumOfOne = this.spec.bug === "quorum-1-of-3";
     const route = quorumOfOne ? randomRoute(rng.fork("route"), this.spec.acceptors) : undefined;
-    const network = this.network.transport({ id, life }, route);
-    const raw = this.spec.bug === "false-refusal" ? falselyRefusing(network, rng.fork("false-refusal")) : network;
+    const raw = this.network.transport({ id, life }, route);
     const config = quorumOfOne ? { ...this.spec.config, acceptors: 1 } : this.spec.config;
     let node!: ProposerNode;
     const transport: Transport = { send: (index, request) => this.sendArmed(node, index, request, raw) };

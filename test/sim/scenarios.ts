@@ -271,11 +271,6 @@ export const CONTROLS: readonly Scenario[] = [
     bug: "overwrite-accept",
     faults: { links: LOSSY, crashes: 2, stalls: 2, downMs: [20, 200] },
   }),
-  scenario("bug-false-refusal", "CONTROL: half the acceptors' \"accepted\" replies reach the proposer as refusals", {
-    bug: "false-refusal",
-    workload: { mix: { increment: 6, read: 2, write: 1, cas: 1 }, integerValues: 0.85 },
-    faults: { links: LOSSY },
-  }),
   scenario("bug-gc-no-floor", "CONTROL: forget drops the row without raising the floor", {
     bug: "gc-no-floor",
     gc: GC,
