@@ -33,6 +33,7 @@ const TOP = Number(flag("--top", "40"));
 // two builds quickly.
 const PLAIN = argv.includes("--plain");
 // --var NAME=VALUE (repeatable): a var on top of wrangler.toml's, e.g. the skeleton's experiment knobs.
+// workerd's stderr is dropped unless PROFILE_STDERR is set; lines the skeleton logs ("skeleton: ...") always show.
 const VARS = Object.fromEntries(
   argv.flatMap((a, i) => (argv[i - 1] === "--var" ? [a] : [])).map((kv) => {
     const at = kv.indexOf("=");
@@ -99,8 +100,8 @@ try {
   await send("PUT", "hot", value);
   if (SCENARIO === "put2000") for (let i = 0; i < 2000; i++) await send("PUT", `k${i}`, value);
   for (let i = 0; i < 500; i++) await op(i);
-  // Connection errors are counted and reported, not fatal: under the 2,000-key load workerd closes some fresh
-  // connections after their first response (run.mjs counts them per cell too).
+  // Failed operations (an error status, or a connection workerd closed) are counted and reported, not fatal: under
+  // sustained saturation a few requests end that way (README, Limits); run.mjs counts them per cell too.
   const failures = new Map();
   const counted = (i) =>
     op(i).catch((e) => {
