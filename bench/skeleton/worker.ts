@@ -266,21 +266,20 @@ class Skeleton implements Backend {
             replies.push(r[0] as Rep);
             if (replies.length === this.quorum) {
               resolve(replies);
-              if (after === "trailing") {
-                const now = rest;
-                rest = [];
-                for (const j of now) call(j);
-              }
+              if (after === "trailing") callRest();
             }
           },
           (e) => {
             this.probe?.answered(slot);
             if (++failed > this.n - this.quorum) reject(e);
-            const now = rest;
-            rest = [];
-            for (const j of now) call(j);
+            callRest();
           },
         );
+      };
+      const callRest = () => {
+        const now = rest;
+        rest = [];
+        for (const j of now) call(j);
       };
       for (const i of order) call(i);
     });
