@@ -41,7 +41,10 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-/** The app as served: one JSON log line per request (written after the response) around bearer-token auth around the routes. Throws when misconfigured. */
+/**
+ * The app as served: one JSON log line per request (written after the response) around bearer-token auth around the
+ * routes. Throws when misconfigured.
+ */
 export function serve(env: Env): App {
   const built = buildApp(env);
   return withRequestLog(withAuth(built, authOptionsFrom(env)), built.routes, consoleLogAfterResponse(waitUntil));

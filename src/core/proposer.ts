@@ -86,10 +86,11 @@ export type Outcome =
  * The CASPaxos proposer: turns a change of one key into prepare and accept rounds over N acceptors.
  *
  * Beyond the paper it recovers from its own lost accepts. Every state records the candidate that produced it
- * (`origin`: the request, plus a suffix for its second and later candidates) and versions grow by one per change, so after an accept that no majority confirmed, a fresh prepare
- * tells whether the change made it in (the highest state is ours), can never make it in (the highest state has a
- * version at or below every state we proposed and is not ours: ours is neither its ancestor nor chosen, and our next
- * accept at a higher ballot buries it), or cannot tell (a newer state exists): only then is the outcome unknown.
+ * (`origin`: the request, plus a suffix for its second and later candidates) and versions grow by one per change, so
+ * after an accept that no majority confirmed, a fresh prepare tells whether the change made it in (the highest state
+ * is ours), can never make it in (the highest state has a version at or below every state we proposed and is not
+ * ours: ours is neither its ancestor nor chosen, and our next accept at a higher ballot buries it), or cannot tell (a
+ * newer state exists): only then is the outcome unknown.
  */
 export class Proposer {
   private readonly ballots: BallotIssuer;

@@ -4,7 +4,6 @@ import type { Registers } from "../core/proposer.js";
 import { isLive } from "../core/register.js";
 import { shardOf } from "./placement.js";
 
-
 /** The object name of a shard's collector. */
 export function collectorObjectName(cluster: string, shard: number): string {
   return `${cluster}/shard-${shard}/collector`;
