@@ -4,7 +4,9 @@
 //
 //   npm run bench                 full run (~5 min on the 2-core machine)
 //   npm run bench -- --quick      ~1 min: short cells, no `wrangler dev` pass, short accounting
-//   options: --no-dev (skip the wrangler dev pass), --no-accounting, --out <file> (default bench/results/latest.json)
+//   options: --no-dev (skip the wrangler dev pass), --no-accounting, --out <file> (default bench/results/latest.json),
+//            --cells read,write_same (only these cells; then the default --out is bench/results/cells.json, so a partial
+//            run never replaces the README's table)
 //
 // A benchmark, not a test: it asserts nothing about timings. It fails loudly (exit 1) only when a counter's final
 // value differs from the acknowledged increments, which is a correctness bug.
@@ -21,8 +23,10 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const WITH_DEV = !QUICK && !argv.includes("--no-dev");
 const WITH_ACCOUNTING = !argv.includes("--no-accounting");
+const cellsIndex = argv.indexOf("--cells");
+const CELLS = cellsIndex >= 0 ? new Set(argv[cellsIndex + 1].split(",")) : null;
 const outIndex = argv.indexOf("--out");
-const OUT = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(ROOT, "bench/results/latest.json");
+const OUT = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(ROOT, `bench/results/${CELLS ? "cells" : "latest"}.json`);
 
 /** Seconds of measurement per slice; every cell runs SLICES slices per system, alternating the order of systems. */
 const P = QUICK
@@ -248,6 +252,8 @@ const SCENARIOS = [
     },
   },
 ];
+
+for (const id of CELLS ?? []) if (!SCENARIOS.some((sc) => sc.id === id)) throw new Error(`--cells: no cell ${id} (cells: ${SCENARIOS.map((sc) => sc.id).join(", ")})`);
 
 async function setupSystem(s, keys = KEYS) {
   const p = pool(s, 32);
@@ -618,6 +624,7 @@ async function main() {
 
   const results = {};
   for (const sc of SCENARIOS) {
+    if (CELLS && !CELLS.has(sc.id)) continue;
     results[sc.id] = {};
     const tallies = new Map(systems.map((s) => [s.name, newTally()]));
     for (let slice = 0; slice < P.slices; slice++) {
