@@ -253,8 +253,6 @@ const SCENARIOS = [
   },
 ];
 
-for (const id of CELLS ?? []) if (!SCENARIOS.some((sc) => sc.id === id)) throw new Error(`--cells: no cell ${id} (cells: ${SCENARIOS.map((sc) => sc.id).join(", ")})`);
-
 async function setupSystem(s, keys = KEYS) {
   const p = pool(s, 32);
   for (const key of ["lat-r", "lat-w", "hot", "cas"]) await put(p, key);
@@ -600,6 +598,9 @@ function gitState() {
 }
 
 async function main() {
+  for (const id of CELLS ?? []) {
+    if (!SCENARIOS.some((sc) => sc.id === id)) throw new Error(`--cells: no cell ${id} (cells: ${SCENARIOS.map((sc) => sc.id).join(", ")})`);
+  }
   const started = Date.now();
   log(`bench: ${QUICK ? "quick" : "full"} run, storage ${STORAGE}, ${KEYS} keys; temp dir ${tmpRoot}`);
   const systems = [];
