@@ -555,7 +555,8 @@ function report(result) {
     }
   if (problems.length) lines.push("", "Problems:", ...problems.map((p) => `  ${p}`));
   lines.push("", "Targets (Ballot N=3):");
-  for (const t of result.targets) lines.push(`  ${t.met ? "MET    " : "NOT MET"}  ${t.text}: ${fmt(t.ratio)}x`);
+  // A target whose cells this run skipped (--cells) has no ratio: it was not measured, not missed.
+  for (const t of result.targets) lines.push(`  ${t.ratio === null ? "NOT RUN" : t.met ? "MET    " : "NOT MET"}  ${t.text}: ${fmt(t.ratio)}x`);
   if (result.dev) {
     lines.push("", `Through \`npm start\` (wrangler dev, Ballot N=3; same load generator, ${result.dev.note}):`);
     const d = result.dev.results;
