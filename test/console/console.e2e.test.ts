@@ -1,20 +1,19 @@
 /**
- * The console end to end, in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against a
+ * The console end to end, in a real headless Chromium (from npm, see test/support/browser.ts; driven by playwright-core) against a
  * real local server (`wrangler dev`, see test/support/local-server.ts): load /console, write a key, see every
  * acceptor's ballots, take one acceptor down with the console's own button, write again and see it succeed; then run
  * load with one acceptor down (all succeed) and with two down (all stop cleanly with 503). No console errors allowed.
  * A screenshot goes to test-artifacts/console.png.
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../support/browser.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** How long the page may take to show something (it refreshes once a second). */
 const POLL = { timeout: 10_000, interval: 100 };
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../test-artifacts");
@@ -24,17 +23,11 @@ let browser: Browser | undefined;
 let persistTo: string | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y chromium); .ci/run does this`);
-  }
   persistTo = await mkdtemp(join(tmpdir(), "ballot-console-"));
   // A short deadline so writes with two acceptors down answer 503 quickly.
   [server, browser] = await Promise.all([
     startLocalServer({ persistTo, vars: { BALLOT_ROUND_TIMEOUT_MS: "500", BALLOT_DEADLINE_MS: "1500" } }),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    }),
+    launchBrowser(),
   ]);
 }, 60_000);
 
