@@ -92,6 +92,26 @@ export interface BallotClient extends LockApi {
   update(key: string, fn: Updater<Uint8Array, Value>, options?: UpdateOptions): Promise<UpdateResult<Uint8Array>>;
   /** `update` over JSON values. */
   updateJSON<T = unknown>(key: string, fn: Updater<T>, options?: Omit<UpdateOptions, "contentType">): Promise<UpdateResult<T>>;
+  /**
+   * Which acceptors of each shard (or of one) answer, and how fast. Resolves for a degraded or unavailable cluster
+   * too (`status` says which); throws only when the health route itself fails.
+   */
+  health(options?: { shard?: number }): Promise<Health>;
+}
+
+/** The answer of `GET /v1/health`. */
+export interface Health {
+  /** "ok": every acceptor answered; "degraded": some did not, every shard has a majority; "unavailable": a shard has none. */
+  readonly status: "ok" | "degraded" | "unavailable";
+  /** N, and the majority every change needs. */
+  readonly acceptors: number;
+  readonly majority: number;
+  readonly shards: readonly {
+    readonly shard: number;
+    readonly reachable: number;
+    readonly majority: boolean;
+    readonly acceptors: readonly { readonly index: number; readonly ok: boolean; readonly latencyMs: number; readonly locationHint: string | null; readonly error?: string }[];
+  }[];
 }
 
 const encoder = new TextEncoder();
@@ -208,8 +228,20 @@ export function createClient(options: ClientOptions): BallotClient {
     }
   };
 
+  async function health(opts: { shard?: number } = {}): Promise<Health> {
+    const response = await send("GET", opts.shard === undefined ? "/v1/health" : `/v1/health?shard=${opts.shard}`, {});
+    if (response.status === 503 && response.headers.get("content-type")?.startsWith("application/json")) {
+      // 503 with a report is the health answer for an unavailable shard; a 503 without one is a failure of its own.
+      const body = (await response.clone().json().catch(() => null)) as Health | null;
+      if (body !== null && body.status === "unavailable") return body;
+    }
+    if (response.status !== 200) throw await errorFromResponse(response);
+    return (await response.json()) as Health;
+  }
+
   return {
     ...createLockApi(send),
+    health,
     get,
     getText,
     getJSON,

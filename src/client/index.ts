@@ -10,6 +10,7 @@ export {
   type DeleteOptions,
   type Entry,
   type FetchLike,
+  type Health,
   type PutOptions,
   type PutResult,
   type UpdateOptions,
