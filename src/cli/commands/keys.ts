@@ -78,7 +78,7 @@ export const incr: Command = {
   summary: "add to a decimal integer value (absent counts as 0); prints the new value",
   help: `ballot incr KEY [--by N] [--json]
 
-Adds N (default 1, may be negative) to the key's decimal integer value in one linearizable change and prints
+Adds N (default 1; a negative one as --by=-3) to the key's decimal integer value in one linearizable change and prints
 the new value. An absent key counts as 0. Exit 5 when the value is not an integer. Not idempotent: after
 exit 8 (outcome unknown), read the key before adding again.`,
   options: { by: { type: "string" } },

@@ -1,0 +1,256 @@
+/**
+ * The `ballot` CLI against a real local server (wrangler dev, with a token): in-process through main() for most
+ * commands, and as a real process (bundled from src/cli/bin.ts) for standard input, signals and `lock -- COMMAND`.
+ * Exit codes for 503/504/network failures are also checked through a fetch that answers as the server would.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT } from "../../src/cli/exit-codes.js";
+import type { CliIO } from "../../src/cli/io.js";
+import { main } from "../../src/cli/main.js";
+import { startLocalServer, type LocalServer } from "../support/local-server.js";
+
+const TOKEN = "cli-test-token-0123456789";
+let server: LocalServer;
+let dir: string;
+let bin: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ballot-cli-"));
+  bin = join(dir, "ballot.mjs");
+  const [started] = await Promise.all([
+    startLocalServer({ persistTo: join(dir, "state"), vars: { BALLOT_TOKENS: TOKEN, BALLOT_ROUND_TIMEOUT_MS: "250", BALLOT_DEADLINE_MS: "1000" } }),
+    build({ entryPoints: [resolve(import.meta.dirname, "../../src/cli/bin.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bin, logLevel: "silent" }),
+  ]);
+  server = started;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  bytes: Uint8Array;
+  stderr: string;
+}
+
+/** main() in-process with captured output; `stdin` given means piped input, absent means a terminal. */
+async function cli(args: string[], options: { stdin?: string | Uint8Array; env?: Record<string, string | undefined>; fetch?: CliIO["fetch"] } = {}): Promise<Run> {
+  const out: Uint8Array[] = [];
+  const err: string[] = [];
+  const encoder = new TextEncoder();
+  const io: CliIO = {
+    stdout: (chunk) => void out.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk),
+    stderr: (line) => void err.push(line),
+    readStdin: async () => (typeof options.stdin === "string" ? encoder.encode(options.stdin) : (options.stdin ?? new Uint8Array())),
+    stdinIsTTY: options.stdin === undefined,
+    env: options.env ?? { BALLOT_URL: server.url, BALLOT_TOKEN: TOKEN },
+    readFile: async (path) => new Uint8Array(await (await import("node:fs/promises")).readFile(path)),
+    interrupted: () => new Promise(() => {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
+  const code = await main(args, io);
+  const bytes = Buffer.concat(out);
+  return { code, stdout: bytes.toString("utf8"), bytes: new Uint8Array(bytes), stderr: err.join("\n") };
+}
+
+/** The bundled CLI as a real process. */
+function spawnCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, BALLOT_URL: server.url, BALLOT_TOKEN: TOKEN, ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => void (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => void (stderr += c.toString()));
+  if (options.input !== undefined) child.stdin.end(options.input);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveDone) =>
+    child.once("exit", (code) => setImmediate(() => resolveDone({ code, stdout, stderr }))),
+  );
+  return { child, done, output: () => stdout };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("ballot keys", () => {
+  it("puts, gets, compares-and-sets and deletes, with the exit code for each refusal", async () => {
+    expect(await cli(["put", "cli/greeting", "hello"])).toMatchObject({ code: 0, stdout: "version 1 (created)\n" });
+    expect(await cli(["get", "cli/greeting"])).toMatchObject({ code: 0, stdout: "hello" });
+    expect(await cli(["cas", "cli/greeting", "1", "bye"])).toMatchObject({ code: 0, stdout: "version 2\n" });
+
+    const stale = await cli(["cas", "cli/greeting", "1", "again"]);
+    expect(stale.code).toBe(EXIT.preconditionFailed);
+    expect(stale.stderr).toMatch(/precondition failed/);
+    expect((await cli(["get", "cli/greeting"])).stdout).toBe("bye");
+
+    expect((await cli(["cas", "cli/greeting", "0", "x"])).code).toBe(EXIT.preconditionFailed);
+    expect((await cli(["cas", "cli/fresh", "0", "x"])).code).toBe(EXIT.ok);
+    expect((await cli(["put", "cli/fresh", "y", "--if-absent"])).code).toBe(EXIT.preconditionFailed);
+    expect((await cli(["put", "cli/fresh", "y", "--if-version", "1"])).code).toBe(EXIT.ok);
+
+    expect((await cli(["del", "cli/greeting", "--if-version", "1"])).code).toBe(EXIT.preconditionFailed);
+    expect((await cli(["del", "cli/greeting"])).code).toBe(EXIT.ok);
+    expect((await cli(["del", "cli/greeting"])).code).toBe(EXIT.notFound);
+    const missing = await cli(["get", "cli/greeting"]);
+    expect(missing).toMatchObject({ code: EXIT.notFound, stdout: "" });
+    expect(missing.stderr).toContain("not found");
+  });
+
+  it("takes values from an argument, a file and standard input, and prints JSON with --json", async () => {
+    const binary = new Uint8Array([0, 1, 2, 255, 254, 10]);
+    const file = join(dir, "value.bin");
+    await writeFile(file, binary);
+    expect((await cli(["put", "cli/bin", "--file", file])).code).toBe(0);
+    const raw = await cli(["get", "cli/bin"]);
+    expect([...raw.bytes]).toEqual([...binary]);
+    expect(JSON.parse((await cli(["get", "cli/bin", "--json"])).stdout)).toEqual({
+      key: "cli/bin", version: 1, contentType: "application/octet-stream", valueBase64: Buffer.from(binary).toString("base64"),
+    });
+
+    const put = await cli(["put", "cli/doc", "-t", "application/json", "--json"], { stdin: '{"a":1}' });
+    expect(JSON.parse(put.stdout)).toEqual({ key: "cli/doc", version: 1, created: true });
+    expect(JSON.parse((await cli(["get", "cli/doc", "--json"])).stdout)).toEqual({ key: "cli/doc", version: 1, contentType: "application/json", value: '{"a":1}' });
+    expect((await cli(["put", "cli/doc", "-"], { stdin: "from dash" })).code).toBe(0);
+    expect((await cli(["get", "cli/doc"])).stdout).toBe("from dash");
+
+    // A terminal on stdin and no value: a usage error, not a hang.
+    const none = await cli(["put", "cli/doc"]);
+    expect(none.code).toBe(EXIT.usage);
+    expect(none.stderr).toContain("no value");
+    expect((await cli(["put", "cli/doc", "x", "--file", file])).code).toBe(EXIT.usage);
+  });
+
+  it("increments, and refuses to increment what is not an integer (exit 5)", async () => {
+    expect(await cli(["incr", "cli/visits", "--by", "5"])).toMatchObject({ code: 0, stdout: "5\n" });
+    expect(JSON.parse((await cli(["incr", "cli/visits", "--json"])).stdout)).toEqual({ key: "cli/visits", value: 6, version: 2 });
+    expect((await cli(["incr", "cli/visits", "--by=-10"])).stdout).toBe("-4\n");
+    await cli(["put", "cli/text", "abc"]);
+    expect((await cli(["incr", "cli/text"])).code).toBe(EXIT.conflict);
+    expect((await cli(["incr", "cli/visits", "--by", "1.5"])).code).toBe(EXIT.usage);
+  });
+
+  it("pipes standard input into a real process", async () => {
+    const run = spawnCli(["put", "cli/piped"], { input: "piped value" });
+    expect((await run.done).code).toBe(0);
+    const read = spawnCli(["get", "cli/piped"]);
+    expect(await read.done).toMatchObject({ code: 0, stdout: "piped value" });
+  });
+});
+
+describe("ballot lock", () => {
+  it("runs a command holding the lock, with the fencing token in its environment, and passes on its exit code", async () => {
+    const run = spawnCli(["lock", "cli/job", "--ttl", "2s", "--", process.execPath, "-e", "console.log('token=' + process.env.BALLOT_LOCK_TOKEN + ' name=' + process.env.BALLOT_LOCK_NAME); process.exit(3)"]);
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/^token=\d+ name=cli\/job\n$/);
+    // Released afterwards.
+    expect((await cli(["lock", "cli/job", "--status"])).stdout).toBe("cli/job is free\n");
+  });
+
+  it("holds until interrupted; meanwhile another owner waits or gives up with exit 5, and gets a higher token", async () => {
+    const holder = spawnCli(["lock", "cli/leader", "--owner", "first", "--ttl", "3s", "--json"]);
+    await until(() => holder.output().includes("token"), "the first holder");
+    const first = JSON.parse(holder.output()) as { token: number; owner: string };
+    expect(first.owner).toBe("first");
+
+    const status = JSON.parse((await cli(["lock", "cli/leader", "--status", "--json"])).stdout) as { holder: { owner: string; token: number } };
+    expect(status.holder).toMatchObject({ owner: "first", token: first.token });
+    const impatient = await cli(["lock", "cli/leader", "--owner", "second", "--wait", "0"]);
+    expect(impatient.code).toBe(EXIT.conflict);
+
+    const waiter = spawnCli(["lock", "cli/leader", "--owner", "second", "--ttl", "3s", "--json"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(waiter.output()).toBe("");
+    holder.child.kill("SIGINT");
+    expect((await holder.done).code).toBe(0);
+    await until(() => waiter.output().includes("token"), "the second holder");
+    const second = JSON.parse(waiter.output()) as { token: number; owner: string };
+    expect(second.owner).toBe("second");
+    expect(second.token).toBeGreaterThan(first.token);
+    waiter.child.kill("SIGTERM");
+    expect((await waiter.done).code).toBe(0);
+    expect((await cli(["lock", "cli/leader", "--status"])).stdout).toBe("cli/leader is free\n");
+  }, 30_000);
+});
+
+describe("ballot failures", () => {
+  it("exits 6 without a token and 7 when a majority of acceptors is down", async () => {
+    expect((await cli(["get", "cli/x"], { env: { BALLOT_URL: server.url } })).code).toBe(EXIT.unauthorized);
+    expect((await cli(["get", "cli/x", "--url", server.url, "--token", "wrong-token-0123456789"], { env: {} })).code).toBe(EXIT.unauthorized);
+
+    const fault = (acceptor: number, mode: string) =>
+      fetch(`${server.url}/v1/admin/faults`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ acceptor, mode }) });
+    expect((await cli(["health"])).stdout).toMatch(/^ok: 16 shard\(s\), 3 acceptors each \(majority 2\)/);
+    expect(JSON.parse((await cli(["health", "--shard", "3", "--json"])).stdout)).toMatchObject({ status: "ok", shards: [{ shard: 3, reachable: 3 }] });
+    // The fault table acts on the proposer's calls (health pings bypass it), so writes meet a lost majority.
+    expect((await fault(0, "down")).status).toBe(200);
+    expect((await fault(1, "down")).status).toBe(200);
+    try {
+      const write = await cli(["put", "cli/never-written", "v"]);
+      expect(write.code).toBe(EXIT.unavailable);
+      expect(write.stderr).toMatch(/safe to retry/);
+    } finally {
+      await fetch(`${server.url}/v1/admin/faults`, { method: "DELETE", headers: { authorization: `Bearer ${TOKEN}` } });
+    }
+    expect((await cli(["get", "cli/never-written"])).code).toBe(EXIT.notFound);
+  });
+
+  it("maps 503, 504 and a lost connection to 7 (retry) or 8 (read first)", async () => {
+    const answer = (status: number, headers: Record<string, string> = {}) => async () =>
+      new Response(JSON.stringify({ error: { code: status === 503 ? "unavailable" : "outcome_unknown", message: "as the server says" } }), {
+        status, headers: { "content-type": "application/json", ...headers },
+      });
+    const busy = await cli(["put", "k", "v"], { fetch: answer(503, { "retry-after": "3" }) });
+    expect(busy.code).toBe(EXIT.unavailable);
+    expect(busy.stderr).toContain("safe to retry after 3 s");
+    const unknown = await cli(["incr", "k"], { fetch: answer(504) });
+    expect(unknown.code).toBe(EXIT.outcomeUnknown);
+    expect(unknown.stderr).toContain("outcome unknown");
+    const shard = { shard: 0, reachable: 1, majority: false, acceptors: [{ index: 0, ok: true, latencyMs: 1, locationHint: null }, { index: 1, ok: false, latencyMs: 250, locationHint: null, error: "no answer within 250 ms" }] };
+    const down = async () => new Response(JSON.stringify({ status: "unavailable", acceptors: 3, majority: 2, shards: [shard] }), { status: 503, headers: { "content-type": "application/json" } });
+    const health = await cli(["health"], { fetch: down });
+    expect(health.code).toBe(EXIT.unavailable);
+    expect(health.stdout).toContain("shard 0 acceptor 1: no answer within 250 ms");
+    const lost = async () => {
+      throw new TypeError("fetch failed");
+    };
+    expect((await cli(["put", "k", "v"], { fetch: lost })).code).toBe(EXIT.outcomeUnknown);
+    expect((await cli(["get", "k"], { fetch: lost })).code).toBe(EXIT.unavailable);
+  });
+});
+
+describe("ballot usage", () => {
+  it("has --help for every command, and refuses what it does not understand with exit 2", async () => {
+    const top = await cli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const name of ["get", "put", "cas", "incr", "del", "lock", "health"]) {
+      expect(top.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+      const help = await cli([name, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout.startsWith(`ballot ${name}`)).toBe(true);
+      expect(help.stdout).toContain("Exit codes:");
+    }
+    expect((await cli([])).code).toBe(EXIT.usage);
+    expect((await cli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    for (const bad of [["frob"], ["get"], ["get", "a", "b"], ["get", "a", "--nope"], ["cas", "a", "x1", "v"], ["put", "a", "v", "--if-version", "1", "--if-absent"], ["lock", "n", "--ttl", "5 parsecs"], ["get", "a", "--", "ls"]]) {
+      const run = await cli(bad);
+      expect(run.code, bad.join(" ")).toBe(EXIT.usage);
+      expect(run.stderr, bad.join(" ")).toMatch(/^ballot: /);
+    }
+    expect((await cli(["get", "a", "--url", "ftp://x"])).code).toBe(EXIT.usage);
+  });
+});
