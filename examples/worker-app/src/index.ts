@@ -5,7 +5,7 @@
  *   GET  /polls/{id}                           the tally
  *   POST /hits                                 a counter
  *
- * See examples/worker-app/wrangler.toml for the binding and README "Client" for running it.
+ * See examples/worker-app/wrangler.toml for the binding and docs/client.md ("Examples") for running it.
  */
 import { BallotError, Unavailable, createClient, type BallotClient } from "../../../src/client/index.js";
 
