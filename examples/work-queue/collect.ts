@@ -69,8 +69,9 @@ export function describe(report: JobReport): string[] {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([worker, n]) => `  ${worker}: ${n}`),
   ];
-  const taken = report.results.filter((r): r is TaskResult => r !== null).sort((a, b) => b.token - a.token)[0];
-  if (taken !== undefined) lines.push(`highest fencing token: task ${taken.task} by ${taken.worker} (token ${taken.token})`);
+  // A task's first lease gets token 1; a higher token means its lock was held before, e.g. by a worker that died.
+  const retaken = report.results.filter((r): r is TaskResult => r !== null && r.token > 1);
+  if (retaken.length > 0) lines.push(`recorded under a later lease: ${retaken.slice(0, 10).map((r) => `task ${r.task} by ${r.worker} (token ${r.token})`).join(", ")}${retaken.length > 10 ? ", ..." : ""}`);
   lines.push(report.ok ? "every check holds" : "some checks FAILED");
   return lines;
 }

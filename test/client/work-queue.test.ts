@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collect } from "../../examples/work-queue/collect.js";
+import { collect, describe as describeReport } from "../../examples/work-queue/collect.js";
 import { sumOfSquares, taskLock } from "../../examples/work-queue/keys.js";
+import { UsageError, parseJobOptions, parseWorkerOptions } from "../../examples/work-queue/options.js";
 import { createClient } from "../../src/client/index.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
@@ -106,6 +107,7 @@ describe("examples/work-queue", () => {
     expect(report.doneCounter).toBe(TASKS);
     expect(report.sumCounter).toBe(sumOfSquares(TASKS));
     expect(report.ok).toBe(true);
+    expect(describeReport(report).at(-1)).toBe("every check holds");
 
     // The killed worker's task was finished by another worker under a later lease.
     const taken = report.results[victimTask - 1];
@@ -123,4 +125,17 @@ describe("examples/work-queue", () => {
     expect(new Set(recordedTasks).size).toBe(TASKS);
     expect(recordedTasks).toHaveLength(TASKS);
   }, 60_000);
+});
+
+describe("examples/work-queue options", () => {
+  it("takes defaults from the environment and refuses bad input with a one-line UsageError", () => {
+    expect(parseJobOptions([], { BALLOT_URL: "http://127.0.0.1:9999", BALLOT_TOKEN: "t" })).toEqual({ url: "http://127.0.0.1:9999", token: "t", job: "squares", tasks: 1000 });
+    expect(parseWorkerOptions(["--id", "w1", "--tasks", "10", "--ttl-ms", "500"], {})).toMatchObject({ id: "w1", tasks: 10, ttlMs: 500, delayMs: 0 });
+    expect(() => parseJobOptions(["--tasks", "0"], {})).toThrow(new UsageError('--tasks must be an integer from 1 to 200000, got "0"'));
+    expect(() => parseJobOptions(["--tasks", "1e3"], {})).toThrow(UsageError);
+    expect(() => parseJobOptions(["--job", "a/b"], {})).toThrow("--job must be a non-empty name without '/'");
+    expect(() => parseJobOptions(["--url", "ftp://x"], {})).toThrow(UsageError);
+    expect(() => parseWorkerOptions(["--ttl-ms", "50"], {})).toThrow("--ttl-ms must be an integer from 100");
+    expect(() => parseWorkerOptions(["--bogus"], {})).toThrow(UsageError);
+  });
 });
