@@ -134,6 +134,16 @@ export const CONSOLE_HTML = `<!doctype html>
         <input id="load-total" name="load-total" type="number" min="1" max="100000" value="200">
       </div>
       <div class="field">
+        <label for="load-duration">Run for</label>
+        <select id="load-duration" name="load-duration">
+          <option value="count" selected>the increments above</option>
+          <option value="10">10 seconds</option>
+          <option value="30">30 seconds</option>
+          <option value="60">60 seconds</option>
+          <option value="until-stopped">until stopped</option>
+        </select>
+      </div>
+      <div class="field">
         <label for="load-concurrency">In flight</label>
         <input id="load-concurrency" name="load-concurrency" type="number" min="1" max="256" value="16">
       </div>
@@ -148,8 +158,23 @@ export const CONSOLE_HTML = `<!doctype html>
       <div><dt>Unknown outcome (504)</dt><dd id="load-unknown">0</dd></div>
       <div><dt>Other errors</dt><dd id="load-other">0</dd></div>
       <div><dt>Writes/s</dt><dd id="load-rate">—</dd></div>
+      <div><dt>Latency p50</dt><dd id="load-p50">—</dd></div>
+      <div><dt>Latency p99</dt><dd id="load-p99">—</dd></div>
     </dl>
     <p id="load-result" class="status" role="status" aria-live="polite"></p>
+    <figure class="load-chart" id="load-figure">
+      <figcaption id="load-chart-caption">Live chart: one point per half second of the run. Take an acceptor down above while it runs to see it here.</figcaption>
+      <ul class="legend" aria-label="Chart legend">
+        <li><span class="swatch swatch-p50" aria-hidden="true"></span>Latency p50 (ms, solid)</li>
+        <li><span class="swatch swatch-p99" aria-hidden="true"></span>Latency p99 (ms, dashed)</li>
+        <li><span class="swatch swatch-ok" aria-hidden="true"></span>Succeeded (ops/s)</li>
+        <li><span class="swatch swatch-failed" aria-hidden="true"></span>Failed: 503, 504 and other errors (ops/s, bars)</li>
+        <li><span class="swatch swatch-event" aria-hidden="true"></span>Fault action taken during the run</li>
+      </ul>
+      <svg id="load-chart" role="img" aria-labelledby="load-chart-title" aria-describedby="load-chart-desc" viewBox="0 0 760 316" preserveAspectRatio="xMidYMid meet"></svg>
+      <p id="load-chart-title" hidden>Latency and throughput of the load run over time</p>
+      <p id="load-chart-desc" class="muted chart-desc">No run yet.</p>
+    </figure>
   </section>
 </main>
 <footer>

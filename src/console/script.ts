@@ -1,15 +1,21 @@
+import { LOAD_CHART_JS } from "./load-chart.js";
+import { LOAD_SERIES_JS } from "./load-series.js";
+
 /**
  * The console's script, served as `/console/app.js`: vanilla JS, no framework, no build step. It builds the DOM with
  * textContent only (no HTML from data), polls the API once a second, and sends `Authorization: Bearer <token>` when a
  * token is kept in sessionStorage. Written without template literals so it can live in this String.raw literal;
- * test/console/assets.test.ts checks that it parses.
+ * test/console/assets.test.ts checks that it parses. The load run's series and chart come first (load-series.ts,
+ * load-chart.ts): one file served, each concept in its own module here.
  */
-export const CONSOLE_JS = String.raw`
+export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
 "use strict";
 (function () {
   var TOKEN_KEY = "ballot.console.token";
   var REFRESH_MS = 1000;
   var LATENCY_SAMPLES = 10;
+  /** One chart point per this many ms of a load run: short enough to see a fault land, long enough for a p99. */
+  var LOAD_WINDOW_MS = 500;
 
   function $(id) {
     var el = document.getElementById(id);
@@ -241,6 +247,7 @@ export const CONSOLE_JS = String.raw`
       var r = await api("POST", "/v1/admin/faults", { body: JSON.stringify(fault), headers: { "content-type": "application/json" } });
       if (!r.res.ok) { setText($("fault-result"), "Fault not set: " + (await errorText(r.res))); return; }
       state.faults = await r.res.json();
+      markLoadEvent("acceptor " + index + (mode === "none" ? " back" : mode === "down" ? " down" : " slow"));
       setText($("fault-result"), mode === "none" ? "Acceptor " + index + " is back." :
         mode === "down" ? "Acceptor " + index + " is down." : "Acceptor " + index + " is slowed by " + fault.ms + " ms.");
     } catch (e) {
@@ -254,6 +261,7 @@ export const CONSOLE_JS = String.raw`
       var r = await api("DELETE", "/v1/admin/faults");
       if (!r.res.ok) { setText($("fault-result"), "Faults not cleared: " + (await errorText(r.res))); return; }
       state.faults = await r.res.json();
+      markLoadEvent("all back");
       setText($("fault-result"), "Every acceptor is back.");
     } catch (e) {
       setText($("fault-result"), "Faults not cleared: " + e.message);
@@ -582,6 +590,8 @@ export const CONSOLE_JS = String.raw`
     return "other";
   }
 
+  function latencyText(value) { return value === null ? "—" : ms(value); }
+
   function renderLoad() {
     var l = state.load;
     if (l === null) return;
@@ -593,33 +603,89 @@ export const CONSOLE_JS = String.raw`
     setText($("load-other"), String(l.counts.other));
     var seconds = (now() - l.started) / 1000;
     setText($("load-rate"), seconds > 0 ? String(Math.round(l.counts.ok / seconds)) : "—");
-    $("load-progress").value = l.done;
+    var progress = $("load-progress");
+    if (l.durationMs !== null) progress.value = Math.min(l.durationMs, now() - l.started);
+    else if (l.total !== null) progress.value = l.done;
+  }
+
+  /** Redraws the chart from the windows closed so far, and says in words what its last point shows. */
+  function renderChart(l) {
+    var windows = l.series.windows;
+    var spanS = l.durationMs !== null ? l.durationMs / 1000 : (now() - l.started) / 1000;
+    BallotLoadChart.render($("load-chart"), windows, Math.max(spanS, windows.length ? windows[windows.length - 1].endS : 0), l.events);
+    var last = windows[windows.length - 1];
+    var overall = l.series.overall();
+    setText($("load-p50"), latencyText(overall.p50));
+    setText($("load-p99"), latencyText(overall.p99));
+    setText($("load-chart-desc"), last === undefined ? "Waiting for the first half second of the run." :
+      "At " + last.endS.toFixed(1) + " s, the last half second: latency p50 " + latencyText(last.p50) + ", p99 " + latencyText(last.p99) +
+      "; " + fmtRate(last.okPerS) + " succeeded/s, " + fmtRate(last.failedPerS) + " failed/s." +
+      (l.events.length ? " Fault actions: " + l.events.map(function (e) { return e.label + " at " + e.atS.toFixed(1) + " s"; }).join(", ") + "." : ""));
+  }
+  function fmtRate(value) { return Number.isInteger(value) ? String(value) : value.toFixed(1); }
+
+  /** A fault action taken while load runs: marked on the chart's time axis. */
+  function markLoadEvent(label) {
+    var l = state.load;
+    if (l === null) return;
+    l.events.push({ atS: Math.round(now() - l.started) / 1000, label: label });
+    renderChart(l);
+  }
+
+  /** The run's length from the form: a count of increments, or seconds, or until Stop. */
+  function loadLimit() {
+    var choice = $("load-duration").value;
+    if (choice === "count") {
+      var total = Number($("load-total").value);
+      return Number.isInteger(total) && total >= 1 && total <= 100000 ? { total: total, durationMs: null } : null;
+    }
+    if (choice === "until-stopped") return { total: null, durationMs: null };
+    var seconds = Number(choice);
+    return seconds > 0 ? { total: null, durationMs: seconds * 1000 } : null;
   }
 
   async function runLoad() {
     if (state.load !== null) return;
     var key = $("load-key").value;
-    var total = Number($("load-total").value);
+    var limit = loadLimit();
     var inFlight = Number($("load-concurrency").value);
-    if (key === "" || !Number.isInteger(total) || total < 1 || total > 100000 || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 256) {
+    if (key === "" || limit === null || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 256) {
       setText($("load-result"), "Enter a counter key, 1 to 100000 increments and 1 to 256 in flight.");
       return;
     }
+    var total = limit.total;
     var l = state.load = {
       counts: { ok: 0, conflict: 0, unavailable: 0, unknown: 0, other: 0, stopped: 0 },
       started: now(), done: 0, next: 0, frame: 0, last: null, abort: new AbortController(), otherCodes: {},
+      total: total, durationMs: limit.durationMs, series: BallotLoadSeries.create(LOAD_WINDOW_MS), events: [], ticker: 0,
     };
-    $("load-progress").max = total;
+    var progress = $("load-progress");
+    if (total !== null) { progress.max = total; progress.value = 0; }
+    else if (l.durationMs !== null) { progress.max = l.durationMs; progress.value = 0; }
+    else progress.removeAttribute("value"); // until stopped: no end to measure against
     $("load-run").disabled = true;
     $("load-stop").disabled = false;
-    setText($("load-result"), "Running " + total + " increments of \u201c" + key + "\u201d, " + inFlight + " in flight…");
+    setText($("load-result"), "Running " + (total !== null ? total + " increments" : l.durationMs !== null ? "increments for " + l.durationMs / 1000 + " s" : "increments until stopped") +
+      " of \u201c" + key + "\u201d, " + inFlight + " in flight…");
+    renderChart(l);
+    // The chart moves with the clock, not with answers: a window with none (every request stuck) is a point too.
+    l.ticker = setInterval(function () { if (l.series.close(now() - l.started) > 0) renderChart(l); }, LOAD_WINDOW_MS / 2);
     var path = keyPath("/v1/keys/", key) + "/increment";
+    function more() {
+      if (l.abort.signal.aborted) return false;
+      if (total !== null) return l.next < total;
+      if (l.durationMs !== null) return now() - l.started < l.durationMs;
+      return true;
+    }
     async function worker() {
-      while (l.next < total && !l.abort.signal.aborted) {
+      while (more()) {
         l.next++;
         var kind;
+        var sent = now();
+        var latency = null;
         try {
           var r = await api("POST", path, { body: '{"by":1}', headers: { "content-type": "application/json" }, signal: l.abort.signal });
+          latency = r.elapsed;
           kind = classify(r.res.status);
           if (kind === "other") l.otherCodes[r.res.status] = (l.otherCodes[r.res.status] || 0) + 1;
           if (kind === "ok") {
@@ -630,8 +696,10 @@ export const CONSOLE_JS = String.raw`
           }
         } catch (e) {
           kind = l.abort.signal.aborted ? "stopped" : "other";
-          if (kind === "other") l.otherCodes[e.message] = (l.otherCodes[e.message] || 0) + 1;
+          if (kind === "other") { l.otherCodes[e.message] = (l.otherCodes[e.message] || 0) + 1; latency = now() - sent; }
         }
+        // A request stopped before its answer has no outcome to plot; everything else is a point's data.
+        if (kind !== "stopped") l.series.record(now() - l.started, latency, kind);
         l.counts[kind]++;
         l.done++;
         if (l.frame === 0) l.frame = requestAnimationFrame(renderLoad);
@@ -639,14 +707,23 @@ export const CONSOLE_JS = String.raw`
     }
     var workers = [];
     for (var i = 0; i < inFlight; i++) workers.push(worker());
-    await Promise.all(workers);
+    try {
+      await Promise.all(workers);
+    } finally {
+      clearInterval(l.ticker);
+      l.series.finish(now() - l.started);
+    }
     if (l.frame !== 0) cancelAnimationFrame(l.frame);
     renderLoad();
+    renderChart(l);
+    if (total === null) { progress.max = 1; progress.value = 1; }
     var c = l.counts;
+    var overall = l.series.overall();
     var seconds = (now() - l.started) / 1000;
     setText($("load-result"), (l.abort.signal.aborted ? "Stopped" : "Done") + " after " + seconds.toFixed(1) + " s: " +
       c.ok + " succeeded, " + c.conflict + " conflicts, " + c.unavailable + " unavailable (503), " + c.unknown + " unknown outcome (504), " +
       c.other + " other errors" + (c.other ? " (" + Object.keys(l.otherCodes).map(function (k) { return k + " \u00d7" + l.otherCodes[k]; }).join(", ") + ")" : "") + (c.stopped ? ", " + c.stopped + " stopped before an answer (outcome not seen)" : "") + "." +
+      (overall.answered ? " Latency p50 " + latencyText(overall.p50) + ", p99 " + latencyText(overall.p99) + " over " + overall.answered + " answers." : "") +
       (l.last ? " Counter at " + l.last.value + ", version " + l.last.version + "." : ""));
     state.load = null;
     $("load-run").disabled = false;
@@ -660,6 +737,10 @@ export const CONSOLE_JS = String.raw`
     });
     $("load-stop").addEventListener("click", function () {
       if (state.load !== null) state.load.abort.abort();
+    });
+    // The increment count only bounds a run that is not timed.
+    $("load-duration").addEventListener("change", function () {
+      $("load-total").disabled = $("load-duration").value !== "count";
     });
   }
 

@@ -5,11 +5,13 @@ export const CONSOLE_CSS = `
   --bg: #fbfbfd; --fg: #1b1d22; --muted: #5b6270; --line: #d5d9e0; --panel: #ffffff;
   --accent: #1f5fbf; --ok: #17663a; --ok-bg: #e3f4e9; --bad: #a4231c; --bad-bg: #fbe6e4; --warn: #7a5300; --warn-bg: #fff3d6;
   --focus: #ff9f1a;
+  --p50: #1f5fbf; --p99: #8a3ffc; --rate: #17663a; --failed: #c8322a; --event: #7a5300; --grid: #e3e6eb;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #14161a; --fg: #e9ebef; --muted: #a5adba; --line: #343a44; --panel: #1c1f25;
     --accent: #8cb4ff; --ok: #8fe0ad; --ok-bg: #17301f; --bad: #ffaba3; --bad-bg: #3a1a17; --warn: #ffd98a; --warn-bg: #382c10;
+    --p50: #8cb4ff; --p99: #d4a6ff; --rate: #8fe0ad; --failed: #ff7b72; --event: #ffd98a; --grid: #2a2f37;
   }
 }
 * { box-sizing: border-box; }
@@ -73,5 +75,28 @@ progress { width: 100%; }
 .actions { display: flex; flex-wrap: nowrap; gap: 4px; }
 th[scope="row"], .actions button { white-space: nowrap; }
 .actions button { padding: 2px 8px; font-size: 0.85rem; }
+figure.load-chart { margin: 12px 0 0; }
+figure.load-chart figcaption { font-size: 0.85rem; color: var(--muted); }
+ul.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; padding: 0; margin: 6px 0; font-size: 0.85rem; }
+ul.legend li { display: flex; align-items: center; gap: 6px; }
+.swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; }
+.swatch-p50 { border-color: var(--p50); }
+.swatch-p99 { border-color: var(--p99); border-top-style: dashed; }
+.swatch-ok { border-color: var(--rate); }
+.swatch-failed { height: 10px; border: 0; background: var(--failed); opacity: 0.75; }
+.swatch-event { width: 0; height: 14px; border-top: 0; border-left: 2px dashed var(--event); }
+#load-chart { display: block; width: 100%; height: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; }
+#load-chart .grid { stroke: var(--grid); stroke-width: 1; }
+#load-chart .tick { fill: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }
+#load-chart .axis-title { fill: var(--muted); font-size: 11px; font-weight: 600; }
+#load-chart path { fill: none; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
+#load-chart .series-p50 { stroke: var(--p50); }
+#load-chart .series-p99 { stroke: var(--p99); stroke-dasharray: 6 4; }
+#load-chart .series-ok { stroke: var(--rate); }
+#load-chart .series-failed { fill: var(--failed); opacity: 0.75; }
+#load-chart .event line { stroke: var(--event); stroke-width: 1.5; stroke-dasharray: 4 3; }
+#load-chart .event text { fill: var(--event); font-size: 11px; font-weight: 600; }
+.chart-desc { font-size: 0.85rem; margin: 4px 0 0; }
+select { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
 footer { padding: 8px 24px 24px; color: var(--muted); font-size: 0.85rem; }
 `;
