@@ -11,6 +11,11 @@ export interface JobOptions {
   readonly tasks: number;
 }
 
+export interface CollectOptions extends JobOptions {
+  /** Print every result with the worker and the lease (fencing token) that recorded it. */
+  readonly list: boolean;
+}
+
 export interface WorkerOptions extends JobOptions {
   /** Lock owner and the name in the results: unique per worker process. */
   readonly id: string;
@@ -35,6 +40,11 @@ const shared = {
 export function parseJobOptions(argv: readonly string[], env: NodeJS.ProcessEnv): JobOptions {
   const { values } = parse(argv, shared);
   return jobOptions(values, env);
+}
+
+export function parseCollectOptions(argv: readonly string[], env: NodeJS.ProcessEnv): CollectOptions {
+  const { values } = parse(argv, { ...shared, list: { type: "boolean", default: false } });
+  return { ...jobOptions(values, env), list: values.list };
 }
 
 export function parseWorkerOptions(argv: readonly string[], env: NodeJS.ProcessEnv): WorkerOptions {

@@ -126,7 +126,8 @@ async function recordOnce(client: BallotClient, key: string, record: TaskResult)
  * result gets here, once per task, so a summary can never count a task twice through two workers. An increment is not
  * idempotent, and reading the counter after OutcomeUnknown cannot tell whether it landed (other workers move it too),
  * so it is never re-sent then: the counters may fall short (the collector says by how much, against the results,
- * which are the truth), but never count twice. Unavailable means not applied, so that one is retried.
+ * which are the truth), but never count twice. A worker killed between its winning write and these increments leaves
+ * them short the same way. Unavailable means not applied, so that one is retried.
  */
 async function count(client: BallotClient, job: string, value: number): Promise<boolean> {
   let certain = true;

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collect, describe as describeReport } from "../../examples/work-queue/collect.js";
+import { main as collectMain } from "../../examples/work-queue/collect.js";
 import { sumOfSquares, taskLock } from "../../examples/work-queue/keys.js";
-import { UsageError, parseJobOptions, parseWorkerOptions } from "../../examples/work-queue/options.js";
+import { UsageError, parseCollectOptions, parseJobOptions, parseWorkerOptions } from "../../examples/work-queue/options.js";
 import { createClient } from "../../src/client/index.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
@@ -99,7 +99,8 @@ describe("examples/work-queue", () => {
     const codes = await Promise.all(helpers.map((w) => w.exited));
     expect(codes, helpers.map((w) => w.output().slice(-2000)).join("\n")).toEqual([0, 0, 0]);
 
-    const report = await collect(client, JOB, TASKS);
+    const lines: string[] = [];
+    const report = await collectMain({ url: server.url, job: JOB, tasks: TASKS, list: true }, (line) => lines.push(line));
     expect(report.missing).toEqual([]);
     expect(report.wrong).toEqual([]);
     report.results.forEach((result, i) => expect(result).toMatchObject({ task: i + 1, value: (i + 1) ** 2 }));
@@ -107,13 +108,14 @@ describe("examples/work-queue", () => {
     expect(report.doneCounter).toBe(TASKS);
     expect(report.sumCounter).toBe(sumOfSquares(TASKS));
     expect(report.ok).toBe(true);
-    expect(describeReport(report).at(-1)).toBe("every check holds");
+    expect(lines.at(-1)).toBe("every check holds");
 
     // The killed worker's task was finished by another worker under a later lease.
     const taken = report.results[victimTask - 1];
     expect(taken?.worker).not.toBe("victim");
     expect(taken?.token).toBeGreaterThan(victimToken);
     expect(report.byWorker.victim).toBeUndefined();
+    expect(lines).toContain(`task ${victimTask} = ${victimTask ** 2} by ${taken?.worker} (lease token ${taken?.token})`);
 
     // No double counting: each worker says how many results it recorded (and so counted); they add up to the tasks,
     // and match the results that carry its name.
@@ -137,5 +139,7 @@ describe("examples/work-queue options", () => {
     expect(() => parseJobOptions(["--url", "ftp://x"], {})).toThrow(UsageError);
     expect(() => parseWorkerOptions(["--ttl-ms", "50"], {})).toThrow("--ttl-ms must be an integer from 100");
     expect(() => parseWorkerOptions(["--bogus"], {})).toThrow(UsageError);
+    expect(parseCollectOptions(["--list"], {})).toMatchObject({ list: true, tasks: 1000 });
+    expect(() => parseCollectOptions(["--delay-ms", "5"], {})).toThrow(UsageError);
   });
 });
