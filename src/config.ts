@@ -1,4 +1,5 @@
 import { DEFAULT_PROPOSER_CONFIG, type ProposerConfig } from "./core/proposer.js";
+import { DEFAULT_ADMISSION_LIMITS } from "./core/admission.js";
 import type { Env } from "./env.js";
 
 export interface BallotConfig {
@@ -39,6 +40,10 @@ export function loadConfig(env: Env): BallotConfig {
       acceptors,
       roundTimeoutMs: integer(env.BALLOT_ROUND_TIMEOUT_MS, "BALLOT_ROUND_TIMEOUT_MS", 1000, 1, 60_000),
       deadlineMs: integer(env.BALLOT_DEADLINE_MS, "BALLOT_DEADLINE_MS", 4000, 1, 300_000),
+      admission: {
+        maxInFlight: integer(env.BALLOT_MAX_IN_FLIGHT, "BALLOT_MAX_IN_FLIGHT", DEFAULT_ADMISSION_LIMITS.maxInFlight, 1, 100_000),
+        maxPerKey: integer(env.BALLOT_MAX_PER_KEY, "BALLOT_MAX_PER_KEY", DEFAULT_ADMISSION_LIMITS.maxPerKey, 1, 10_000),
+      },
     },
     locationHints,
     maxValueBytes: integer(env.BALLOT_MAX_VALUE_BYTES, "BALLOT_MAX_VALUE_BYTES", 1 << 20, 0, 2_000_000),

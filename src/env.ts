@@ -11,6 +11,8 @@ export interface Env {
   BALLOT_LOCATION_HINTS?: string;
   BALLOT_ROUND_TIMEOUT_MS?: string;
   BALLOT_DEADLINE_MS?: string;
+  BALLOT_MAX_IN_FLIGHT?: string;
+  BALLOT_MAX_PER_KEY?: string;
   BALLOT_MAX_VALUE_BYTES?: string;
   BALLOT_GC_DELAY_MS?: string;
   DEV_ADMIN?: string;

@@ -7,6 +7,7 @@ import type { Clock, Random, Transport } from "./ports.js";
 import { highestAccepted, majority, runRound, type Fanout } from "./quorum.js";
 import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
+import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
 
 export interface ProposerConfig {
   /** N: 3, 5 or 7 acceptors. */
@@ -44,6 +45,8 @@ export interface ProposerConfig {
   readonly contentionWindowMs?: number;
   /** How often a change waiting behind a round of its key checks whether it was answered or may lead. */
   readonly pollMs: number;
+  /** Bounds on what this proposer takes in at once; past them a change is refused as overloaded (default 64, 32). */
+  readonly admission?: AdmissionLimits;
 }
 
 export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = {
@@ -69,6 +72,12 @@ export interface RoundStats {
   peekMs: number;
   prepareMs: number;
   acceptMs: number;
+  /** Waiting behind earlier rounds of the key, before this change's own batch started (or it was answered). */
+  queueMs: number;
+  /** The short wait of a hot key's leader for changes to share its round. */
+  lingerMs: number;
+  /** Pauses between a batch's attempts after a conflict or a failed round. */
+  backoffMs: number;
   fastPath: "peek" | "piggyback" | null;
 }
 
@@ -78,7 +87,7 @@ export type Outcome =
   /** The change declined (e.g. a failed compare-and-set) against a chosen state; nothing was changed. */
   | { readonly kind: "refused"; readonly refusal: Refusal; readonly stats: RoundStats }
   /** Definitely not applied: no accept carrying this change can ever be chosen. Safe to retry. */
-  | { readonly kind: "unavailable"; readonly reason: string; readonly stats: RoundStats }
+  | { readonly kind: "unavailable"; readonly reason: string; readonly stats: RoundStats; readonly overloaded?: boolean }
   /** Maybe applied, maybe not: an accept carrying the change was sent and no majority confirmed it. */
   | { readonly kind: "unknown"; readonly reason: string; readonly stats: RoundStats };
 
@@ -101,6 +110,7 @@ export class Proposer {
   private readonly queues = new Map<string, KeyQueue>();
   /** When each recently contended key last had a round apply several changes, oldest first. */
   private readonly contended = new Map<string, number>();
+  private readonly admission: Admission;
 
   constructor(
     readonly id: string,
@@ -112,6 +122,7 @@ export class Proposer {
     this.ballots = new BallotIssuer(id, () => clock.now());
     this.quorum = majority(config.acceptors);
     this.promises = new PromiseCache(config.promiseCacheSize);
+    this.admission = new Admission(config.admission ?? DEFAULT_ADMISSION_LIMITS);
   }
 
   /** A linearizable read: one peek round when a majority agrees, otherwise a full identity change. */
@@ -145,30 +156,56 @@ export class Proposer {
     stats: RoundStats = newStats(),
     deadline = this.clock.now() + this.config.deadlineMs,
   ): Promise<Outcome> {
+    // Backpressure: past the bounds, refuse now (nothing was sent) rather than queue behind work that already
+    // fills this proposer.
+    if (!this.admission.enter(key)) {
+      return { kind: "unavailable", reason: "this proposer is overloaded", stats, overloaded: true };
+    }
+    try {
+      return await this.queued(key, change, stats, deadline);
+    } finally {
+      this.admission.leave(key);
+    }
+  }
+
+  /** Changes in flight in this proposer (admitted, not yet answered). */
+  get inFlight(): number {
+    return this.admission.size;
+  }
+
+  private async queued(key: string, change: Change, stats: RoundStats, deadline: number): Promise<Outcome> {
     let queue = this.queues.get(key);
     if (queue === undefined) {
       queue = { waiting: [], batch: null };
       this.queues.set(key, queue);
     }
-    const me: Waiting = { change, stats, deadline };
+    const me: Waiting = { change, stats, deadline, since: this.clock.now() };
     queue.waiting.push(me);
     let lingered = false;
     for (;;) {
       if (me.outcome !== undefined) return me.outcome;
+      const now = this.clock.now();
       // Only a change still waiting may lead; one taken into a batch waits for that batch's answer.
       const batch = queue.batch;
-      if (me.batch === undefined && (batch === null || this.clock.now() > batch.expires)) {
+      if (me.batch === undefined && now >= me.deadline) {
+        // No round of ours started in time: refused at the deadline, never later, and certainly not applied.
+        const outcome = this.abandon(queue, me);
+        if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+        return outcome;
+      }
+      if (me.batch === undefined && (batch === null || now > batch.expires)) {
         if (!lingered && this.recentlyContended(key)) {
           // Nagle for a hot key: a moment's wait turns the changes arriving now into one round instead of many.
           lingered = true;
           await this.clock.timer(this.config.lingerMs ?? 1).fired;
+          stats.lingerMs += this.clock.now() - now;
           continue;
         }
         await this.lead(key, queue, me);
         continue;
       }
       // The leader answers by the batch deadline; still waiting well past ours means its request was cancelled.
-      if (this.clock.now() > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
+      if (now > me.deadline + this.config.roundTimeoutMs) return this.abandon(queue, me);
       await this.clock.timer(this.config.pollMs).fired;
     }
   }
@@ -196,6 +233,7 @@ export class Proposer {
     // Waiters already past their deadline (a caller that went away, or one starved behind earlier rounds) are
     // answered without being sent.
     for (const late of queue.waiting.filter((w) => w.deadline <= now)) {
+      late.stats.queueMs += now - late.since;
       late.outcome = { kind: "unavailable", reason: "waited past the deadline behind earlier changes of the key", stats: late.stats };
     }
     if (leader.outcome !== undefined) {
@@ -211,7 +249,11 @@ export class Proposer {
     const batch: Batch = { acceptSent: false, expires: 0 };
     this.extend(batch, 0);
     queue.batch = batch;
-    for (const m of members) m.batch = batch;
+    for (const m of members) {
+      m.batch = batch;
+      // Time queued ends when its batch starts; a member retried after an unsent batch queues again from here.
+      m.stats.queueMs += now - m.since;
+    }
     let outcomes: Outcome[];
     try {
       outcomes = await this.runRounds(key, members.map((w) => w.change), deadline, batch);
@@ -229,6 +271,7 @@ export class Proposer {
       // deadline): it goes back to the front of the queue instead of failing early.
       if (outcome.kind === "unavailable" && this.clock.now() < m.deadline) {
         m.batch = undefined;
+        m.since = this.clock.now();
         retry.push(m);
       } else {
         m.outcome = { ...outcome, stats: addStats(m.stats, outcome.stats) };
@@ -256,6 +299,7 @@ export class Proposer {
     const index = queue.waiting.indexOf(me);
     if (index >= 0) {
       queue.waiting.splice(index, 1);
+      me.stats.queueMs += this.clock.now() - me.since;
       return { kind: "unavailable", reason: "waited past the deadline behind earlier changes of the key", stats: me.stats };
     }
     return { kind: "unknown", reason: "the round carrying this change did not finish in time", stats: me.stats };
@@ -334,7 +378,9 @@ export class Proposer {
         if (remaining <= 0) return giveUp("deadline exceeded");
         const pause = Math.min(remaining, backoffDelay(stats.attempts, this.config.backoff, this.random));
         this.extend(batch, pause);
+        const paused = this.clock.now();
         await this.clock.timer(pause).fired;
+        stats.backoffMs += this.clock.now() - paused;
         if (this.clock.now() >= deadline) return giveUp("deadline exceeded");
       } else if (this.clock.now() >= deadline) {
         return giveUp("waited past the deadline behind earlier changes of the key");
@@ -451,6 +497,8 @@ interface Waiting {
   readonly change: Change;
   readonly stats: RoundStats;
   readonly deadline: number;
+  /** When it (last) joined the queue. */
+  since: number;
   outcome?: Outcome;
   batch?: Batch;
 }
@@ -463,6 +511,9 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
     peekMs: a.peekMs + b.peekMs,
     prepareMs: a.prepareMs + b.prepareMs,
     acceptMs: a.acceptMs + b.acceptMs,
+    queueMs: a.queueMs + b.queueMs,
+    lingerMs: a.lingerMs + b.lingerMs,
+    backoffMs: a.backoffMs + b.backoffMs,
     fastPath: b.fastPath ?? a.fastPath,
   };
 }
@@ -497,7 +548,7 @@ function recover(current: Register, ours: ReadonlyMap<string, Register>, lowestC
 }
 
 function newStats(): RoundStats {
-  return { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, fastPath: null };
+  return { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: null };
 }
 
 /**

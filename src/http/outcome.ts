@@ -4,12 +4,19 @@ import { ApiError } from "./errors.js";
 /** Seconds a client should wait before retrying an unavailable write. */
 export const RETRY_AFTER_SECONDS = 1;
 
-/** `Server-Timing`: the rounds a request took and the time spent in each phase. */
+/**
+ * `Server-Timing`: the rounds a request took and the time spent in each phase. Time before its first round shows
+ * apart: `queue` (behind earlier rounds of the key at this proposer), `linger` (a hot key's leader waiting for company);
+ * `backoff` is the pauses between attempts.
+ */
 export function serverTiming(stats: RoundStats): string {
   const parts = [`rounds;desc="${stats.rounds}"`];
+  if (stats.queueMs > 0) parts.push(`queue;dur=${stats.queueMs}`);
+  if (stats.lingerMs > 0) parts.push(`linger;dur=${stats.lingerMs}`);
   if (stats.peekMs > 0 || stats.fastPath === "peek") parts.push(`peek;dur=${stats.peekMs}`);
   if (stats.prepareMs > 0) parts.push(`prepare;dur=${stats.prepareMs}`);
   if (stats.acceptMs > 0) parts.push(`accept;dur=${stats.acceptMs}`);
+  if (stats.backoffMs > 0) parts.push(`backoff;dur=${stats.backoffMs}`);
   if (stats.conflicts > 0) parts.push(`conflicts;desc="${stats.conflicts}"`);
   if (stats.fastPath === "piggyback") parts.push(`piggyback`);
   return parts.join(", ");
@@ -21,6 +28,12 @@ export function serverTiming(stats: RoundStats): string {
  */
 export function failure(outcome: Outcome & { kind: "unavailable" | "unknown" }): ApiError {
   const timing = { "server-timing": serverTiming(outcome.stats) };
+  if (outcome.kind === "unavailable" && outcome.overloaded === true) {
+    return new ApiError(503, "overloaded", `the server is overloaded (${outcome.reason}); nothing was changed, retry after the Retry-After delay`, {}, {
+      "retry-after": String(RETRY_AFTER_SECONDS),
+      ...timing,
+    });
+  }
   if (outcome.kind === "unavailable") {
     return new ApiError(503, "unavailable", `no majority of acceptors could be reached (${outcome.reason}); nothing was changed`, {}, {
       "retry-after": String(RETRY_AFTER_SECONDS),

@@ -22,6 +22,12 @@ export interface RequestLogLine {
   readonly rounds?: number;
   readonly conflicts?: number;
   readonly fastPath?: "peek" | "piggyback";
+  /** Time queued before the first round (behind earlier rounds of the key), when there was any. */
+  readonly queueMs?: number;
+  /** A hot key's leader waiting for company, when it did. */
+  readonly lingerMs?: number;
+  /** Pauses between attempts, when there were any. */
+  readonly backoffMs?: number;
   readonly latencyMs: number;
 }
 
@@ -133,7 +139,9 @@ async function outcomeOf(response: Response): Promise<string> {
   }
 }
 
-function timingOf(header: string | null): Pick<RequestLogLine, "rounds" | "conflicts" | "fastPath"> {
+type Timing = Pick<RequestLogLine, "rounds" | "conflicts" | "fastPath" | "queueMs" | "lingerMs" | "backoffMs">;
+
+function timingOf(header: string | null): Timing {
   if (header === null) return {};
   const rounds = /(?:^|,\s*)rounds;desc="(\d+)"/.exec(header);
   const conflicts = /(?:^|,\s*)conflicts;desc="(\d+)"/.exec(header);
@@ -145,5 +153,13 @@ function timingOf(header: string | null): Pick<RequestLogLine, "rounds" | "confl
     ...(rounds ? { rounds: Number(rounds[1]) } : {}),
     conflicts: conflicts ? Number(conflicts[1]) : rounds ? 0 : undefined,
     ...(fastPath ? { fastPath } : {}),
-  } as Pick<RequestLogLine, "rounds" | "conflicts" | "fastPath">;
+    ...durationOf(header, "queue", "queueMs"),
+    ...durationOf(header, "linger", "lingerMs"),
+    ...durationOf(header, "backoff", "backoffMs"),
+  } as Timing;
+}
+
+function durationOf(header: string, metric: string, field: string): Record<string, number> {
+  const m = new RegExp(`(?:^|,\\s*)${metric};dur=(\\d+(?:\\.\\d+)?)`).exec(header);
+  return m ? { [field]: Number(m[1]) } : {};
 }

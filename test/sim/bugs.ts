@@ -46,7 +46,7 @@ export const randomRoute =
 
 /** A read that peeks one random acceptor and returns its state: not linearizable (a lagging or ahead acceptor). */
 export async function singleAcceptorRead(node: ProposerNode, key: string, acceptors: number, rng: Rng, timeoutMs: number): Promise<Outcome> {
-  const stats: RoundStats = { rounds: 1, attempts: 1, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, fastPath: "peek" };
+  const stats: RoundStats = { rounds: 1, attempts: 1, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: "peek" };
   const timer = node.clock.timer(timeoutMs);
   const reply = await Promise.race([
     node.transport.send(rng.int(acceptors), { type: "peek", key }).catch(() => null),

@@ -52,7 +52,11 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   );
   // A proposer call ends within its deadline plus the rounds still running at it (a read's peek round comes first),
   // plus a few polls of a change waiting behind its key's batch.
-  const callBoundMs = config.deadlineMs + 3 * config.roundTimeoutMs + 10 * config.pollMs;
+  // With strictDeadline: the deadline plus one round time-out (a batch member past its deadline waits at most that
+  // long for its leader), plus a poll.
+  const callBoundMs = scenario.strictDeadline
+    ? config.deadlineMs + config.roundTimeoutMs + config.pollMs
+    : config.deadlineMs + 3 * config.roundTimeoutMs + 10 * config.pollMs;
   const workload = new Workload(scenario.workload, cluster, rng.fork("workload"), callBoundMs);
   const log = options.log;
   if (log !== undefined) {

@@ -22,6 +22,11 @@ export interface Scenario {
   readonly bug: Bug | null;
   /** A garbage collector of deleted keys running alongside the clients (null: none). */
   readonly gc: GcSpec | null;
+  /**
+   * Every proposer call must end by its deadline plus one round time-out (and a poll), not the looser default bound:
+   * for the overload scenarios, where the deadline is what keeps waits bounded.
+   */
+  readonly strictDeadline?: boolean;
 }
 
 // Round time-outs well above the usual delay (1-15 ms) but below the slow tail, so stale messages arrive late.
@@ -253,6 +258,14 @@ export const SCENARIOS: readonly Scenario[] = [
     faultyMs: 1000,
     workload: { clients: 8, keys: 2, sticky: 0.7, thinkMs: [0, 10], mix: { increment: 3, read: 2, write: 1, cas: 2, create: 1, delete: 0.5, deleteExpect: 0.5 }, integerValues: 0.7 },
     faults: { links: STALE, crashes: 4, stalls: 3, downMs: [20, 250], minorityPartitions: 2, majorityPartitions: 1, partitionMs: [50, 250], proposerKills: 4 },
+  }),
+  scenario("overload-n3", "40 clients through 2 proposers on 3 keys, slow acceptors, small admission bounds: refusals, deadlines", {
+    proposers: 2,
+    faultyMs: 1200,
+    strictDeadline: true,
+    config: { roundTimeoutMs: 40, deadlineMs: 200, admission: { maxInFlight: 16, maxPerKey: 6 } },
+    workload: { clients: 40, keys: 3, sticky: 0.8, thinkMs: [0, 8], maxOpsPerClient: 40 },
+    faults: { links: { ...LIGHT_LOSS, delayMs: [2, 20], slow: 0.15, slowDelayMs: [40, 150] }, stalls: 2, downMs: [20, 150] },
   }),
 ];
 
