@@ -34,12 +34,17 @@ export async function runWorker(options: WorkerOptions, log: (line: string) => v
     await attempt(task);
   }
   // The sweep: every task without a result, from a random start so that workers spread out. A task whose lock is held
-  // is retried after a pause: its holder either finishes it or dies and lets the lease expire.
+  // is retried after a pause: its holder either finishes it or dies and lets the lease expire. The done counter cuts
+  // it short: it only counts distinct recorded results, so once it reaches N there is nothing left to look for (when
+  // it falls short after an unknown outcome, the sweep itself is the fallback).
   const start = Math.floor(Math.random() * tasks);
   let pending = Array.from({ length: tasks }, (_, i) => ((start + i) % tasks) + 1);
-  while (pending.length > 0) {
+  sweep: while (pending.length > 0) {
     const busy: number[] = [];
-    for (const task of pending) if ((await attempt(task)) === "busy") busy.push(task);
+    for (const [i, task] of pending.entries()) {
+      if (i % 50 === 0 && (await countedDone(client, job)) >= tasks) break sweep;
+      if ((await attempt(task)) === "busy") busy.push(task);
+    }
     pending = busy;
     if (pending.length > 0) await sleep(Math.min(500, options.ttlMs / 4));
   }
@@ -147,6 +152,16 @@ async function count(client: BallotClient, job: string, value: number): Promise<
     }
   }
   return certain;
+}
+
+/** The summary's done counter (0 when it cannot be read now: the sweep then just goes on). */
+async function countedDone(client: BallotClient, job: string): Promise<number> {
+  try {
+    return Number((await client.getText(doneKey(job)))?.value ?? 0);
+  } catch (error) {
+    if (error instanceof Unavailable) return 0;
+    throw error;
+  }
 }
 
 async function readResult(client: BallotClient, job: string, task: number): Promise<TaskResult | null> {
