@@ -12,13 +12,14 @@ export const LOAD_CHART_JS = String.raw`
 var BallotLoadChart = (function () {
   "use strict";
   var ns = null; // the SVG namespace, taken from the page's own <svg> (the HTML parser sets it) rather than spelled out
-  var WIDTH = 760;
-  var LEFT = 62;
-  var RIGHT = 14;
-  var LATENCY = { top: 14, height: 120 };
-  var RATE = { top: 172, height: 110 };
-  var AXIS_Y = 304;
-  var HEIGHT = 316;
+  // About the size it is shown at in the console's column, so its 12px text stays 12px on screen.
+  var WIDTH = 600;
+  var LEFT = 50;
+  var RIGHT = 12;
+  var LATENCY = { top: 22, height: 110 };
+  var RATE = { top: 166, height: 100 };
+  var AXIS_Y = 284;
+  var HEIGHT = 306;
 
   function node(tag, attrs, text) {
     var n = document.createElementNS(ns, tag);
@@ -62,7 +63,7 @@ var BallotLoadChart = (function () {
       g.append(node("line", { class: "grid", x1: LEFT, x2: WIDTH - RIGHT, y1: y, y2: y }));
       g.append(node("text", { class: "tick", x: LEFT - 6, y: y + 4, "text-anchor": "end" }, fmt(t)));
     });
-    g.append(node("text", { class: "axis-title", x: LEFT, y: box.top - 4 }, title));
+    g.append(node("text", { class: "axis-title", x: LEFT, y: box.top - 7 }, title));
     svg.append(g);
     return { g: g, y: function (v) { return box.top + box.height * (1 - Math.min(v, yMax) / yMax); } };
   }
@@ -109,7 +110,7 @@ var BallotLoadChart = (function () {
       axis.append(node("line", { class: "grid", x1: x(t), x2: x(t), y1: RATE.top + RATE.height, y2: RATE.top + RATE.height + 4 }));
       axis.append(node("text", { class: "tick", x: x(t), y: AXIS_Y, "text-anchor": "middle" }, fmt(t) + " s"));
     }
-    axis.append(node("text", { class: "axis-title", x: WIDTH - RIGHT, y: AXIS_Y, "text-anchor": "end" }, "time since start"));
+    axis.append(node("text", { class: "axis-title", x: (LEFT + WIDTH - RIGHT) / 2, y: AXIS_Y + 18, "text-anchor": "middle" }, "Time since the run started (s)"));
     svg.append(axis);
 
     // Fault actions taken during the run, across both panels.
@@ -117,8 +118,8 @@ var BallotLoadChart = (function () {
       var ex = x(e.atS);
       var mark = node("g", { class: "event", "data-at-s": e.atS });
       mark.append(node("line", { x1: ex, x2: ex, y1: LATENCY.top, y2: RATE.top + RATE.height }));
-      var labelY = LATENCY.top + 12 + (i % 4) * 13; // stagger, so marks close together stay readable
-      var nearEnd = ex > WIDTH - RIGHT - 90;
+      var labelY = LATENCY.top + 12 + (i % 4) * 14; // stagger, so marks close together stay readable
+      var nearEnd = ex > WIDTH - RIGHT - 110;
       mark.append(node("text", { x: nearEnd ? ex - 3 : ex + 3, y: labelY, "text-anchor": nearEnd ? "end" : "start" }, e.label));
       svg.append(mark);
     });

@@ -171,7 +171,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <li><span class="swatch swatch-failed" aria-hidden="true"></span>Failed: 503, 504 and other errors (ops/s, bars)</li>
         <li><span class="swatch swatch-event" aria-hidden="true"></span>Fault action taken during the run</li>
       </ul>
-      <svg id="load-chart" role="img" aria-labelledby="load-chart-title" aria-describedby="load-chart-desc" viewBox="0 0 760 316" preserveAspectRatio="xMidYMid meet"></svg>
+      <svg id="load-chart" role="img" aria-labelledby="load-chart-title" aria-describedby="load-chart-desc" viewBox="0 0 600 306" preserveAspectRatio="xMidYMid meet"></svg>
       <p id="load-chart-title" hidden>Latency and throughput of the load run over time</p>
       <p id="load-chart-desc" class="muted chart-desc">No run yet.</p>
     </figure>

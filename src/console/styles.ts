@@ -87,15 +87,15 @@ ul.legend li { display: flex; align-items: center; gap: 6px; }
 .swatch-event { width: 0; height: 14px; border-top: 0; border-left: 2px dashed var(--event); }
 #load-chart { display: block; width: 100%; height: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; }
 #load-chart .grid { stroke: var(--grid); stroke-width: 1; }
-#load-chart .tick { fill: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }
-#load-chart .axis-title { fill: var(--muted); font-size: 11px; font-weight: 600; }
+#load-chart .tick { fill: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
+#load-chart .axis-title { fill: var(--fg); font-size: 12px; font-weight: 600; }
 #load-chart path { fill: none; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
 #load-chart .series-p50 { stroke: var(--p50); }
 #load-chart .series-p99 { stroke: var(--p99); stroke-dasharray: 6 4; }
 #load-chart .series-ok { stroke: var(--rate); }
 #load-chart .series-failed { fill: var(--failed); opacity: 0.75; }
 #load-chart .event line { stroke: var(--event); stroke-width: 1.5; stroke-dasharray: 4 3; }
-#load-chart .event text { fill: var(--event); font-size: 11px; font-weight: 600; }
+#load-chart .event text { fill: var(--event); font-size: 12px; font-weight: 600; }
 .chart-desc { font-size: 0.85rem; margin: 4px 0 0; }
 select { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
 footer { padding: 8px 24px 24px; color: var(--muted); font-size: 0.85rem; }

@@ -18,6 +18,18 @@ import { startLocalServer, type LocalServer } from "../support/local-server.js";
 const POLL = { timeout: 10_000, interval: 100 };
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../test-artifacts");
 
+/** One window of the load chart, as its svg exposes it in data-series. */
+interface Window {
+  startS: number;
+  endS: number;
+  p50: number | null;
+  p99: number | null;
+  okPerS: number;
+  failedPerS: number;
+  ok: number;
+  failed: number;
+}
+
 let server: LocalServer | undefined;
 let browser: Browser | undefined;
 let persistTo: string | undefined;
@@ -167,6 +179,94 @@ describe("the console in Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
+
+  it("charts a load run live: points over time, the values it measured, and a lost quorum as failures on the time axis", async () => {
+    const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
+    // Stop aborts the increments still in flight: those aborts are the console's own, not failures of the page.
+    const errors = collectErrors(page);
+    await page.goto(`${server!.url}/console`);
+    await expect.poll(() => page.locator("#mode").textContent(), POLL).toContain("Dev mode");
+
+    const chart = page.getByRole("img", { name: "Latency and throughput of the load run over time" });
+    expect(await chart.count()).toBe(1);
+    const series = async (): Promise<Window[]> => JSON.parse((await chart.getAttribute("data-series")) ?? "[]") as Window[];
+    const events = async () => page.locator("#load-chart .event").evaluateAll((marks) => marks.map((m) => Number(m.getAttribute("data-at-s"))));
+
+    await page.getByLabel("Counter key").fill("console-chart");
+    await page.getByLabel("Run for").selectOption({ label: "until stopped" });
+    expect(await page.getByLabel("Increments").isDisabled()).toBe(true);
+    await page.getByLabel("In flight").fill("4");
+    await page.getByRole("button", { name: "Run load" }).click();
+
+    // Points arrive while the run goes on: first three windows that all succeeded, none failed.
+    await expect.poll(async () => (await series()).filter((w) => w.ok > 0).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    expect(await page.locator("#load-result").textContent()).toMatch(/^Running increments until stopped/);
+    const before = await series();
+    expect(before.every((w) => w.failed === 0)).toBe(true);
+
+    // Lose the quorum mid-run with the console's own buttons: failures appear on the time axis after the marks.
+    await page.getByRole("button", { name: "Take down acceptor 1" }).click();
+    await page.getByRole("button", { name: "Take down acceptor 2" }).click();
+    await expect.poll(async () => (await events()).length, POLL).toBe(2);
+    const downAt = Math.max(...(await events()));
+    await expect.poll(async () => (await series()).some((w) => w.startS >= downAt && w.failed > 0), { timeout: 30_000 }).toBe(true);
+    // Some window after the marks has no success at all: the throughput line falls to 0 while the quorum is lost.
+    await expect.poll(async () => (await series()).some((w) => w.startS > downAt && w.ok === 0), { timeout: 30_000 }).toBe(true);
+    expect(await page.locator("#load-chart .series-failed").count()).toBeGreaterThan(0);
+
+    // Bring them back: successes return after the third mark.
+    await page.getByRole("button", { name: "Bring all back" }).click();
+    await expect.poll(async () => (await events()).length, POLL).toBe(3);
+    const backAt = Math.max(...(await events()));
+    await expect.poll(async () => (await series()).some((w) => w.startS >= backAt && w.ok > 0), { timeout: 30_000 }).toBe(true);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect.poll(() => page.locator("#load-result").textContent(), { timeout: 30_000 }).toMatch(/^Stopped after/);
+
+    // The plotted windows add up to what the run reports.
+    const windows = await series();
+    const count = async (id: string) => Number(await page.locator(`#${id}`).textContent());
+    const sum = (pick: (w: Window) => number) => windows.reduce((total, w) => total + pick(w), 0);
+    expect(sum((w) => w.ok)).toBe(await count("load-ok"));
+    const failures = (await count("load-unavailable")) + (await count("load-unknown")) + (await count("load-other")) + (await count("load-conflict"));
+    expect(failures).toBeGreaterThan(0);
+    expect(sum((w) => w.failed)).toBe(failures);
+    const result = (await page.locator("#load-result").textContent()) ?? "";
+    expect(result).toContain(`over ${sum((w) => w.ok + w.failed)} answers`);
+    const [, p50Text, p99Text] = /Latency p50 (.+?), p99 (.+?) over/.exec(result) ?? [];
+    expect(await page.locator("#load-p50").textContent()).toBe(p50Text);
+    expect(await page.locator("#load-p99").textContent()).toBe(p99Text);
+    // Consecutive windows on one time axis, each summarised consistently.
+    windows.forEach((w, i) => {
+      if (i > 0) expect(w.startS).toBe(windows[i - 1]!.endS);
+      if (w.p50 !== null) expect(w.p50).toBeLessThanOrEqual(w.p99!);
+      expect(w.okPerS).toBeCloseTo(w.ok / (w.endS - w.startS), 0);
+    });
+    expect(windows.filter((w) => w.startS < downAt - 0.5).every((w) => w.failed === 0)).toBe(true);
+
+    // What is drawn is what was measured: every point of each line sits where its panel's scale puts its value.
+    for (const [name, pick] of [["p50", (w: Window) => w.p50], ["p99", (w: Window) => w.p99], ["okPerS", (w: Window) => w.okPerS]] as const) {
+      const path = chart.locator(`path[data-series="${name}"]`);
+      const scale = await path.evaluate((p) => {
+        const g = p.parentElement!;
+        return { max: Number(g.getAttribute("data-y-max")), top: Number(g.getAttribute("data-top")), height: Number(g.getAttribute("data-height")) };
+      });
+      const ys = ((await path.getAttribute("d")) ?? "").split(/[ML]/).filter((part) => part.trim() !== "").map((part) => Number(part.trim().split(" ")[1]));
+      const values = windows.map(pick).filter((v): v is number => v !== null);
+      expect(ys.length, name).toBe(values.length);
+      expect(ys.length, name).toBeGreaterThanOrEqual(3);
+      values.forEach((v, i) => expect(ys[i], `${name} point ${i}`).toBeCloseTo(scale.top + scale.height * (1 - Math.min(v, scale.max) / scale.max), 0));
+    }
+    expect(await page.locator("#load-chart-desc").textContent()).toMatch(/^At \d+\.\d s, the last half second: latency p50 .* failed\/s\. Fault actions: acceptor 1 down at .*, acceptor 2 down at .*, all back at /);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.locator("#load-section").screenshot({ path: join(ARTIFACTS, "console-load-chart.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.locator("#load-section").screenshot({ path: join(ARTIFACTS, "console-load-chart-dark.png") });
+
+    const aborted = new RegExp(`^requestfailed: ${server!.url}/v1/keys/console-chart/increment net::ERR_ABORTED$`);
+    expect(errors.filter((e) => !aborted.test(e))).toEqual([]);
+    await page.close();
+  }, 180_000);
 
   it("asks for the token when the server has tokens, and then works with it", async () => {
     const token = "console-e2e-token-0123456789";
