@@ -136,7 +136,7 @@ export const CONSOLE_HTML = `<!doctype html>
       <div class="field">
         <label for="load-duration">Run for</label>
         <select id="load-duration" name="load-duration">
-          <option value="count" selected>the increments above</option>
+          <option value="count" selected>the number of increments</option>
           <option value="10">10 seconds</option>
           <option value="30">30 seconds</option>
           <option value="60">60 seconds</option>

@@ -618,7 +618,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     setText($("load-p50"), latencyText(overall.p50));
     setText($("load-p99"), latencyText(overall.p99));
     setText($("load-chart-desc"), last === undefined ? "Waiting for the first half second of the run." :
-      "At " + last.endS.toFixed(1) + " s, the last half second: latency p50 " + latencyText(last.p50) + ", p99 " + latencyText(last.p99) +
+      "Latest point, " + last.startS.toFixed(1) + " to " + last.endS.toFixed(1) + " s: latency p50 " + latencyText(last.p50) + ", p99 " + latencyText(last.p99) +
       "; " + fmtRate(last.okPerS) + " succeeded/s, " + fmtRate(last.failedPerS) + " failed/s." +
       (l.events.length ? " Fault actions: " + l.events.map(function (e) { return e.label + " at " + e.atS.toFixed(1) + " s"; }).join(", ") + "." : ""));
   }
