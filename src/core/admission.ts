@@ -10,7 +10,7 @@ export interface AdmissionLimits {
   readonly maxPerKey: number;
 }
 
-export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { maxInFlight: 64, maxPerKey: 32 };
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { maxInFlight: 128, maxPerKey: 256 };
 
 /**
  * Counts admitted changes, in total and per key. Admission is first come first served: a change admitted is never

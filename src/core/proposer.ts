@@ -45,7 +45,7 @@ export interface ProposerConfig {
   readonly contentionWindowMs?: number;
   /** How often a change waiting behind a round of its key checks whether it was answered or may lead. */
   readonly pollMs: number;
-  /** Bounds on what this proposer takes in at once; past them a change is refused as overloaded (default 64, 32). */
+  /** Bounds on what this proposer takes in at once; past them a change is refused as overloaded (default 128, 256). */
   readonly admission?: AdmissionLimits;
 }
 
