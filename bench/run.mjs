@@ -221,6 +221,33 @@ async function loop(clients, seconds, op, maxOps = Infinity) {
 const keyOf = (i) => `k${i}`;
 const randomKey = () => keyOf(Math.floor(Math.random() * KEYS));
 
+/**
+ * Issue 24's overload cells: C connections PUT random keys among `keys`, each value unique, so that afterwards every
+ * acknowledged write can be read back (the key must be at the acknowledged version or later, and hold that write's
+ * value when at it).
+ */
+let overloadSerial = 0;
+function overloadCell(id, label, clients, keys, prefix) {
+  return {
+    id,
+    label,
+    kind: "overload",
+    clients,
+    op: async (s, t) => {
+      const key = `${prefix}${Math.floor(Math.random() * keys)}`;
+      const value = `${String(++overloadSerial).padStart(12, "0")}${VALUE.slice(12)}`;
+      const r = await request(pool(s, clients), "PUT", `/v1/keys/${encodeURIComponent(key)}`, value, { "content-type": "text/plain" });
+      record(t, r);
+      if (r.status === 200 || r.status === 201) {
+        const version = Number(/\d+/.exec(r.etag ?? "")?.[0] ?? NaN);
+        const acked = (t.extra.acked ??= new Map());
+        const prior = acked.get(key);
+        if (prior === undefined || version > prior.version) acked.set(key, { version, value });
+      }
+    },
+  };
+}
+
 const SCENARIOS = [
   { id: "read", label: "read 1 key, 1 client", kind: "latency", clients: 1, op: (s, t) => get(pool(s, 1), "lat-r").then((r) => record(t, r)) },
   { id: "write_same", label: "write same key, 1 client", kind: "latency", clients: 1, op: (s, t) => put(pool(s, 1), "lat-w").then((r) => record(t, r)) },
@@ -235,7 +262,10 @@ const SCENARIOS = [
   { id: "put_hot_8", label: "PUT 1 hot key, 8 conns", kind: "throughput", clients: 8, op: (s, t) => put(pool(s, 8), "hot").then((r) => record(t, r)) },
   { id: "put_hot_64", label: "PUT 1 hot key, 64 conns", kind: "throughput", clients: 64, op: (s, t) => put(pool(s, 64), "hot").then((r) => record(t, r)) },
   { id: "put_2000_8", label: `PUT ${KEYS} keys, 8 conns`, kind: "throughput", clients: 8, op: (s, t) => put(pool(s, 8), randomKey()).then((r) => record(t, r)) },
-  { id: "put_2000_64", label: `PUT ${KEYS} keys, 64 conns`, kind: "throughput", clients: 64, op: (s, t) => put(pool(s, 64), randomKey()).then((r) => record(t, r)) },
+  overloadCell("put_2000_64", `PUT ${KEYS} keys, 64 conns`, 64, KEYS, "k"),
+  overloadCell("put_2000_256", `PUT ${KEYS} keys, 256 conns`, 256, KEYS, "k"),
+  overloadCell("put_hot16_64", "PUT 16 hot keys, 64 conns", 64, 16, "hot16-"),
+  overloadCell("put_hot16_256", "PUT 16 hot keys, 256 conns", 256, 16, "hot16-"),
   { id: "incr_64", label: "increment 1 key, 64 clients", kind: "increment", clients: 64, op: (s, t) => incr(pool(s, 64), "counter").then((r) => record(t, r, [200])) },
   {
     id: "cas_16",
@@ -307,6 +337,20 @@ async function runSlice(sc, s, slice, tally) {
   }
 }
 
+/** Reads back every acknowledged write of an overload cell: how many are lost (must be 0). */
+async function lostWrites(s, tally) {
+  let lost = 0;
+  for (const [key, { version, value }] of tally.extra.acked ?? []) {
+    const r = await get(pool(s, 1), key);
+    const v = Number(/\d+/.exec(r.etag ?? "")?.[0] ?? NaN);
+    if (r.status !== 200 || !(v >= version) || (v === version && r.text !== value)) {
+      lost++;
+      if (lost <= 3) log(`!!! ${s.name}: ${key} acknowledged at version ${version}, read back ${r.status} version ${v}`);
+    }
+  }
+  return lost;
+}
+
 function pct(sorted, q) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -321,6 +365,8 @@ function summarize(sc, t) {
     statuses: t.statuses,
     p50_us: Math.round(pct(lat, 0.5)),
     p99_us: Math.round(pct(lat, 0.99)),
+    max_us: Math.round(lat.length ? lat[lat.length - 1] : NaN),
+    share_503: t.ops ? round((t.statuses[503] ?? 0) / t.ops, 4) : null,
     mean_us: Math.round(lat.reduce((a, b) => a + b, 0) / (lat.length || 1)),
     ok_per_s: Math.round(t.ok / t.seconds),
     rounds_per_op: t.roundsN ? round(t.rounds / t.roundsN, 3) : null,
@@ -330,6 +376,7 @@ function summarize(sc, t) {
     errors: t.ops - t.ok - (t.extra.conflicts ?? 0),
   };
   if (sc.kind === "increment") Object.assign(out, { acked: t.extra.acked ?? 0, counted: t.extra.counted ?? 0, count_ok: !t.extra.mismatch });
+  if (sc.kind === "overload") Object.assign(out, { acked_keys: t.extra.acked?.size ?? 0, lost: t.extra.lost ?? null });
   if (sc.kind === "cas") Object.assign(out, { conflicts: t.extra.conflicts ?? 0, conflicts_per_success: round((t.extra.conflicts ?? 0) / Math.max(1, t.ok), 2) });
   return out;
 }
@@ -482,8 +529,19 @@ const TARGETS = [
   { id: "write_p50_vs_skeleton", text: "write p50 (same key) <= 1.1x skeleton", num: ["write_same", "p50_us", "ballot3"], den: ["write_same", "p50_us", "skeleton3"], op: "<=", limit: 1.1 },
   { id: "write_p50_vs_one_do", text: "write p50 (same key) <= 1.6x one-DO write", num: ["write_same", "p50_us", "ballot3"], den: ["write_same", "p50_us", "baseline"], op: "<=", limit: 1.6 },
   { id: "tput_2000_64_vs_skeleton", text: `PUT ${KEYS} keys @64 conns >= 1x skeleton`, num: ["put_2000_64", "ok_per_s", "ballot3"], den: ["put_2000_64", "ok_per_s", "skeleton3"], op: ">=", limit: 1.0 },
+  ...["put_2000_64", "put_2000_256", "put_hot16_64", "put_hot16_256"].map((cell) => ({
+    id: `${cell}_p99_vs_one_do`,
+    text: `${cell} p99 <= 2x one-DO`,
+    num: [cell, "p99_us", "ballot3"],
+    den: [cell, "p99_us", "baseline"],
+    op: "<=",
+    limit: 2,
+  })),
   { id: "incr_64_vs_one_do", text: "increment goodput @64 clients >= 1x one-DO", num: ["incr_64", "ok_per_s", "ballot3"], den: ["incr_64", "ok_per_s", "baseline"], op: ">=", limit: 1.0 },
 ];
+
+/** Ballot's default deadline (4 s) plus one round timeout (1 s): no answer may take longer. */
+const MAX_ANSWER_US = 5_000_000;
 
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
@@ -513,6 +571,14 @@ function report(result) {
           ["p50_us", "p50 µs"],
           ["p99_us", "p99 µs"],
         ]
+      : sc.kind === "overload"
+        ? [
+            ["p50_us", "p50 µs"],
+            ["p99_us", "p99 µs"],
+            ["max_us", "max µs"],
+            ["share_503", "503 share"],
+            ["ok_per_s", "goodput ok/s"],
+          ]
       : sc.kind === "cas"
         ? [
             ["ok_per_s", "successes/s"],
@@ -551,6 +617,8 @@ function report(result) {
     for (const n of names) {
       const c = R[sc.id]?.[n];
       if (c && c.errors > 0) problems.push(`${n} ${sc.id}: ${c.errors} failed requests ${JSON.stringify(c.statuses)}`);
+      if (c && n.startsWith("ballot") && c.max_us > MAX_ANSWER_US) problems.push(`${n} ${sc.id}: max ${fmt(c.max_us)} µs, over deadline + one round timeout`);
+      if (c && c.lost > 0) problems.push(`!!! ${n} ${sc.id}: ${c.lost} ACKNOWLEDGED WRITES LOST`);
       if (c && c.count_ok === false) problems.push(`!!! ${n} ${sc.id}: COUNT MISMATCH, acknowledged ${c.acked}, counter moved ${c.counted}`);
     }
   if (problems.length) lines.push("", "Problems:", ...problems.map((p) => `  ${p}`));
@@ -638,6 +706,8 @@ async function main() {
       const order = slice % 2 === 0 ? systems : [...systems].reverse();
       for (const s of order) await runSlice(sc, s, slice, tallies.get(s.name));
     }
+    // The skeleton is a bare call pattern, not a register: only real registers are read back.
+    if (sc.kind === "overload") for (const s of systems.filter((x) => x.name !== "skeleton3")) tallies.get(s.name).extra.lost = await lostWrites(s, tallies.get(s.name));
     for (const s of systems) results[sc.id][s.name] = summarize(sc, tallies.get(s.name));
     log(`  ${sc.label}: ${systems.map((s) => `${s.name} ${sc.kind === "latency" ? results[sc.id][s.name].p50_us + " µs" : results[sc.id][s.name].ok_per_s + "/s"}`).join(", ")}`);
   }
@@ -734,6 +804,11 @@ async function main() {
   );
   console.log(text);
   console.log(`\n(${result.duration_s} s; every figure in ${path.relative(ROOT, OUT)})`);
+  const lostAny = Object.values(results).some((cell) => Object.values(cell).some((c) => c.lost > 0));
+  if (lostAny) {
+    console.error("\n!!! ACKNOWLEDGED WRITES LOST (see above)");
+    process.exitCode = 1;
+  }
   const mismatch = Object.values(results.incr_64 ?? {}).some((c) => c.count_ok === false);
   if (mismatch) {
     console.error("\n!!! COUNT MISMATCH: a counter's final value differs from the acknowledged increments (see above)");
