@@ -89,9 +89,26 @@ try {
   };
   // Warm-up: JIT and caches warm, about a tenth of the keys written.
   for (let i = 0; i < 200; i++) await put(`k${Math.floor(Math.random() * KEYS)}`);
+  const t0 = performance.now();
   const results = [];
   const end = performance.now() + SECONDS * 1000;
-  const t0 = performance.now();
+  // A heartbeat on a connection of its own: every 50 ms a GET of a static page the Worker answers without any I/O,
+  // so its latency is the server's own intake and scheduling delay, apart from any round or queue.
+  const beats = [];
+  const beatPool = new Pool(url, { connections: 1 });
+  const heartbeat = (async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      try {
+        const res = await beatPool.request({ method: "GET", path: "/console/app.css" });
+        await res.body.text();
+        beats.push({ at: t - t0, ms: performance.now() - t });
+      } catch (e) {
+        beats.push({ at: t - t0, ms: performance.now() - t, error: e?.code ?? String(e) });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
   globalThis.t0 = t0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -99,6 +116,8 @@ try {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  await heartbeat;
+  await beatPool.close();
   const lat = results.map((r) => r.ms).sort((a, b) => a - b);
   const p = (q) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))];
   const statuses = {};
@@ -108,6 +127,12 @@ try {
     `${SYSTEM} ${CLIENTS} conns, ${KEYS} keys, ${seconds.toFixed(1)} s: ${results.length} requests, ${(ok / seconds).toFixed(0)} ok/s; ` +
       `p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms, p99 ${p(0.99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms; ` +
       `over 1 s ${lat.filter((x) => x > 1000).length}, over 2 s ${lat.filter((x) => x > 2000).length}; statuses ${JSON.stringify(statuses)}`,
+  );
+  const slowBeats = beats.filter((b) => b.ms > 200);
+  const bl = beats.map((b) => b.ms).sort((a, b) => a - b);
+  console.log(
+    `  heartbeat (static page, no I/O): ${beats.length} beats, p50 ${bl[Math.floor(bl.length / 2)]?.toFixed(0)} ms, max ${bl[bl.length - 1]?.toFixed(0)} ms; over 200 ms: ` +
+      slowBeats.slice(0, 8).map((b) => `${b.ms.toFixed(0)} ms at ${b.at.toFixed(0)}${b.error ? ` (${b.error})` : ""}`).join(", "),
   );
   for (const r of [...results].filter((r) => typeof r.status === "number").sort((a, b) => b.ms - a.ms).slice(0, SLOWEST)) {
     console.log(`  ${r.ms.toFixed(0).padStart(6)} ms (from ${(r.at ?? 0).toFixed(0)}) ${r.status} ${r.timing}${r.retryAfter ? ` retry-after=${r.retryAfter}` : ""}${r.status >= 500 ? ` ${r.text.slice(0, 160)}` : ""}`);
