@@ -28,6 +28,11 @@ const CELLS = cellsIndex >= 0 ? new Set(argv[cellsIndex + 1].split(",")) : null;
 const outIndex = argv.indexOf("--out");
 const OUT = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(ROOT, `bench/results/${CELLS ? "cells" : "latest"}.json`);
 
+// --var NAME=VALUE (repeatable): a var for the Ballot systems on top of wrangler.toml's, e.g. BALLOT_PIGGYBACK=false.
+const BALLOT_VARS = Object.fromEntries(
+  argv.flatMap((a, i) => (argv[i - 1] === "--var" ? [a] : [])).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
+
 /** Seconds of measurement per slice; every cell runs SLICES slices per system, alternating the order of systems. */
 const P = QUICK
   ? { slices: 2, sliceS: 0.5, warmS: 0.2, cellWarmS: 0.3, fresh: 40, accountingOps: 300, keys: 500 }
@@ -132,7 +137,7 @@ async function startSystem(sys, entry, tag) {
       // Ballot's garbage collector of deleted keys (the benchmark deletes nothing; the binding must exist).
       ...(sys.name.startsWith("ballot") ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
     },
-    bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: String(sys.n === 1 ? 3 : sys.n) },
+    bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: String(sys.n === 1 ? 3 : sys.n), ...(sys.name.startsWith("ballot") ? BALLOT_VARS : {}) },
     durableObjectsPersist: persist,
     host: "127.0.0.1",
     port: 0,
@@ -774,7 +779,7 @@ async function main() {
       loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
       git: gitState(),
     },
-    parameters: { ...P, storage: STORAGE, keys: KEYS, value_bytes: VALUE.length, alternation: "per cell: slice order A B C D, then D C B A", client: "undici Pool, keep-alive, closed loop" },
+    parameters: { ...P, storage: STORAGE, keys: KEYS, ballot_vars: BALLOT_VARS, value_bytes: VALUE.length, alternation: "per cell: slice order A B C D, then D C B A", client: "undici Pool, keep-alive, closed loop" },
     systems: systems.map((s) => ({ name: s.name, label: s.label, entry: s.entry, acceptors: s.n })),
     results,
     ratios: Object.fromEntries(

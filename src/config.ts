@@ -40,6 +40,7 @@ export function loadConfig(env: Env): BallotConfig {
       acceptors,
       roundTimeoutMs: integer(env.BALLOT_ROUND_TIMEOUT_MS, "BALLOT_ROUND_TIMEOUT_MS", 1000, 1, 60_000),
       deadlineMs: integer(env.BALLOT_DEADLINE_MS, "BALLOT_DEADLINE_MS", 4000, 1, 300_000),
+      piggyback: flag(env.BALLOT_PIGGYBACK, "BALLOT_PIGGYBACK", DEFAULT_PROPOSER_CONFIG.piggyback),
       admission: {
         maxInFlight: integer(env.BALLOT_MAX_IN_FLIGHT, "BALLOT_MAX_IN_FLIGHT", DEFAULT_ADMISSION_LIMITS.maxInFlight, 1, 100_000),
         maxPerKey: integer(env.BALLOT_MAX_PER_KEY, "BALLOT_MAX_PER_KEY", DEFAULT_ADMISSION_LIMITS.maxPerKey, 1, 10_000),
@@ -50,6 +51,12 @@ export function loadConfig(env: Env): BallotConfig {
     devAdmin: env.DEV_ADMIN === "true",
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
   };
+}
+
+function flag(raw: string | undefined, name: string, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (raw === "true" || raw === "false") return raw === "true";
+  throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
 }
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

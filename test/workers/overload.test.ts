@@ -40,5 +40,6 @@ describe("configuration of the bounds", () => {
   it("a bad bound is a misconfiguration, not a silent default", () => {
     expect(() => serve({ ...baseEnv, BALLOT_MAX_IN_FLIGHT: "0" })).toThrow(/BALLOT_MAX_IN_FLIGHT/);
     expect(() => serve({ ...baseEnv, BALLOT_MAX_PER_KEY: "many" })).toThrow(/BALLOT_MAX_PER_KEY/);
+    expect(() => serve({ ...baseEnv, BALLOT_PIGGYBACK: "yes" })).toThrow(/BALLOT_PIGGYBACK/);
   });
 });
