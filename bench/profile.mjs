@@ -101,7 +101,7 @@ try {
   if (SCENARIO === "put2000") for (let i = 0; i < 2000; i++) await send("PUT", `k${i}`, value);
   for (let i = 0; i < 500; i++) await op(i);
   // Failed operations (an error status, or a connection workerd closed) are counted and reported, not fatal: under
-  // sustained saturation a few requests end that way (README, Limits); run.mjs counts them per cell too.
+  // sustained saturation a few requests end that way (docs/operations.md, Limits); run.mjs counts them per cell too.
   const failures = new Map();
   const counted = (i) =>
     op(i).catch((e) => {

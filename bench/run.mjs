@@ -6,7 +6,7 @@
 //   npm run bench -- --quick      ~1 min: short cells, no `wrangler dev` pass, short accounting
 //   options: --no-dev (skip the wrangler dev pass), --no-accounting, --out <file> (default bench/results/latest.json),
 //            --cells read,write_same (only these cells; then the default --out is bench/results/cells.json, so a partial
-//            run never replaces the README's table)
+//            run never replaces the full run's figures in latest.json, see docs/benchmark.md)
 //
 // A benchmark, not a test: it asserts nothing about timings. It fails loudly (exit 1) only when a counter's final
 // value differs from the acknowledged increments, which is a correctness bug.
