@@ -12,7 +12,7 @@ import { Pool } from "undici";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { bundleWorker, compatibilityDate, wranglerVars } from "./common/worker-build.mjs";
+import { bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -36,20 +36,7 @@ if (sys === undefined) throw new Error(`unknown system ${SYSTEM}`);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-overload-"));
 const outfile = await bundleWorker(sys.entry, path.join(tmp, "worker.js"));
-const mf = new Miniflare({
-  name: "overload",
-  modules: true,
-  scriptPath: outfile,
-  modulesRoot: tmp,
-  compatibilityDate: compatibilityDate(),
-  durableObjects: {
-    [sys.binding]: { className: sys.className, useSQLite: true },
-    ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
-  },
-  bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: "3", ...VARS },
-  durableObjectsPersist: path.join(tmp, "persist"),
-  host: "127.0.0.1",
-  port: 0,
+const mf = new Miniflare(miniflareOptions("overload", sys, outfile, tmp, VARS, {
   handleRuntimeStdio(stdout, stderr) {
     // OVERLOAD_SLOW_LOG=ms: print the Worker's request-log lines slower than ms (its own view of the latency).
     const slow = Number(process.env.OVERLOAD_SLOW_LOG ?? Infinity);
@@ -63,7 +50,7 @@ const mf = new Miniflare({
       });
     stderr.on("data", (chunk) => process.env.OVERLOAD_STDERR && process.stderr.write(chunk));
   },
-});
+}));
 try {
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const pool = new Pool(url, { connections: CLIENTS, pipelining: 1, keepAliveTimeout: 120_000, keepAliveMaxTimeout: 120_000 });

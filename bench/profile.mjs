@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
-import { bundleWorker, compatibilityDate, wranglerVars } from "./common/worker-build.mjs";
+import { bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -58,20 +58,7 @@ const inspectorPort = await new Promise((resolve) => {
     s.close(() => resolve(port));
   });
 });
-const mf = new Miniflare({
-  name: "profiled",
-  modules: true,
-  scriptPath: outfile,
-  modulesRoot: tmp,
-  compatibilityDate: compatibilityDate(),
-  durableObjects: {
-    [sys.binding]: { className: sys.className, useSQLite: true },
-    ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
-  },
-  bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: "3", ...VARS },
-  durableObjectsPersist: path.join(tmp, "persist"),
-  host: "127.0.0.1",
-  port: 0,
+const mf = new Miniflare(miniflareOptions("profiled", sys, outfile, tmp, VARS, {
   ...(PLAIN ? {} : { inspectorPort }),
   handleRuntimeStdio(stdout, stderr) {
     // The Worker's own reports (lines starting "skeleton:") go through; request logs and the rest do not.
@@ -80,7 +67,7 @@ const mf = new Miniflare({
     });
     stderr.on("data", (chunk) => process.env.PROFILE_STDERR && process.stderr.write(chunk));
   },
-});
+}));
 try {
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const pool = new Pool(url, { connections: CLIENTS, pipelining: 1, keepAliveTimeout: 120_000, keepAliveMaxTimeout: 120_000 });

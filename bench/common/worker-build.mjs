@@ -37,3 +37,26 @@ export async function bundleWorker(entry, outfile) {
   });
   return outfile;
 }
+
+/**
+ * Miniflare options serving one bundled system (`{binding, className, collector}`) from `dir` on a free port of
+ * 127.0.0.1, with wrangler.toml's vars, N=3 and `vars` over them; `extra` adds or overrides options.
+ */
+export function miniflareOptions(name, sys, outfile, dir, vars, extra = {}) {
+  return {
+    name,
+    modules: true,
+    scriptPath: outfile,
+    modulesRoot: dir,
+    compatibilityDate: compatibilityDate(),
+    durableObjects: {
+      [sys.binding]: { className: sys.className, useSQLite: true },
+      ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
+    },
+    bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: "3", ...vars },
+    durableObjectsPersist: path.join(dir, "persist"),
+    host: "127.0.0.1",
+    port: 0,
+    ...extra,
+  };
+}
