@@ -190,7 +190,7 @@ export class Proposer {
       if (me.batch === undefined && now >= me.deadline) {
         // No round of ours started in time: refused at the deadline, never later, and certainly not applied.
         const outcome = this.abandon(queue, me);
-        if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+        this.forgetIfIdle(key, queue);
         return outcome;
       }
       if (me.batch === undefined && (batch === null || now > batch.expires)) {
@@ -279,6 +279,11 @@ export class Proposer {
     });
     queue.waiting.unshift(...retry);
     if (queue.batch === batch) queue.batch = null;
+    this.forgetIfIdle(key, queue);
+  }
+
+  /** Drops a key's queue once nothing runs or waits in it, so the map holds only keys with work. */
+  private forgetIfIdle(key: string, queue: KeyQueue): void {
     if (queue.batch === null && queue.waiting.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
   }
 
