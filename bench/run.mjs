@@ -6,7 +6,8 @@
 //   npm run bench -- --quick      ~1 min: short cells, no `wrangler dev` pass, short accounting
 //   options: --no-dev (skip the wrangler dev pass), --no-accounting, --out <file> (default bench/results/latest.json),
 //            --cells read,write_same (only these cells; then the default --out is bench/results/cells.json, so a partial
-//            run never replaces the full run's figures in latest.json, see docs/benchmark.md)
+//            run never replaces the full run's figures in latest.json, see docs/benchmark.md),
+//            --variant NAME:VAR=VALUE,... (another Ballot N=3 with these vars, side by side; see VARIANTS)
 //
 // A benchmark, not a test: it asserts nothing about timings. It fails loudly (exit 1) only when a counter's final
 // value differs from the acknowledged increments, which is a correctness bug.
@@ -79,11 +80,22 @@ function bundle(name, entry) {
   return bundleWorker(entry, path.join(tmpRoot, "build", name, "worker.js"));
 }
 
+// --variant NAME:VAR=VALUE[,VAR=VALUE...] (repeatable): one more Ballot N=3 system, the same bundle with these vars,
+// measured in the same run beside the others (e.g. --variant unfair:BALLOT_FAIR_INTAKE=false). No accounting pass.
+const VARIANTS = argv
+  .flatMap((a, i) => (argv[i - 1] === "--variant" ? [a] : []))
+  .map((spec) => {
+    const [name, assignments = ""] = spec.split(":");
+    const vars = Object.fromEntries(assignments.split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    return { name: `ballot3_${name}`, label: `Ballot N=3 ${assignments}`, entry: "src/index.ts", className: "Acceptor", binding: "ACCEPTOR", n: 3, vars };
+  });
+
 const SYSTEMS = [
   { name: "ballot3", label: "Ballot N=3", entry: "src/index.ts", accounting: "bench/accounting/ballot-entry.ts", className: "Acceptor", binding: "ACCEPTOR", n: 3 },
   { name: "ballot5", label: "Ballot N=5", entry: "src/index.ts", accounting: "bench/accounting/ballot-entry.ts", className: "Acceptor", binding: "ACCEPTOR", n: 5 },
   { name: "skeleton3", label: "skeleton N=3", entry: "bench/skeleton/worker.ts", accounting: "bench/accounting/skeleton-entry.ts", className: "SkeletonAcceptor", binding: "ACCEPTOR", n: 3 },
   { name: "baseline", label: "one DO/key", entry: "bench/baseline/worker.ts", className: "Register", binding: "REGISTER", n: 1 },
+  ...VARIANTS,
 ];
 
 const knownWorkerd = new Set();
@@ -137,7 +149,7 @@ async function startSystem(sys, entry, tag) {
       // Ballot's garbage collector of deleted keys (the benchmark deletes nothing; the binding must exist).
       ...(sys.name.startsWith("ballot") ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),
     },
-    bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: String(sys.n === 1 ? 3 : sys.n), ...(sys.name.startsWith("ballot") ? BALLOT_VARS : {}) },
+    bindings: { ...wranglerVars(), BALLOT_ACCEPTORS: String(sys.n === 1 ? 3 : sys.n), ...(sys.name.startsWith("ballot") ? { ...BALLOT_VARS, ...sys.vars } : {}) },
     durableObjectsPersist: persist,
     host: "127.0.0.1",
     port: 0,
@@ -743,7 +755,7 @@ async function main() {
   let acct;
   if (WITH_ACCOUNTING) {
     acct = {};
-    for (const sys of SYSTEMS.filter((s) => s.name !== "ballot5")) {
+    for (const sys of SYSTEMS.filter((s) => s.name !== "ballot5" && s.vars === undefined)) {
       acct[sys.label] = await accounting(sys);
       log(`  accounting ${sys.name} done`);
     }
