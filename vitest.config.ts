@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/core/**/*.test.ts", "test/collector/**/*.test.ts", "test/lin/**/*.test.ts", "test/sim/**/*.test.ts", "test/client/**/*.test.ts", "test/crash/**/*.test.ts", "test/console/**/*.test.ts", "test/cli/**/*.test.ts", "test/package/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/http/**/*.test.ts", "test/collector/**/*.test.ts", "test/lin/**/*.test.ts", "test/sim/**/*.test.ts", "test/client/**/*.test.ts", "test/crash/**/*.test.ts", "test/console/**/*.test.ts", "test/cli/**/*.test.ts", "test/package/**/*.test.ts"],
         },
       },
       {

@@ -12,6 +12,8 @@ export interface BallotConfig {
   readonly devAdmin: boolean;
   /** How long a deleted key's tombstone stays before garbage collection frees its rows (BALLOT_GC_DELAY_MS). */
   readonly gcDelayMs: number;
+  /** Requests arriving while others run yield to the runtime once before starting (BALLOT_FAIR_INTAKE; fair-intake.ts). */
+  readonly fairIntake: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,7 @@ export function loadConfig(env: Env): BallotConfig {
     maxValueBytes: integer(env.BALLOT_MAX_VALUE_BYTES, "BALLOT_MAX_VALUE_BYTES", 1 << 20, 0, 2_000_000),
     devAdmin: env.DEV_ADMIN === "true",
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
+    fairIntake: flag(env.BALLOT_FAIR_INTAKE, "BALLOT_FAIR_INTAKE", true),
   };
 }
 

@@ -14,6 +14,7 @@ export interface Env {
   BALLOT_MAX_IN_FLIGHT?: string;
   BALLOT_MAX_PER_KEY?: string;
   BALLOT_PIGGYBACK?: string;
+  BALLOT_FAIR_INTAKE?: string;
   BALLOT_MAX_VALUE_BYTES?: string;
   BALLOT_GC_DELAY_MS?: string;
   DEV_ADMIN?: string;

@@ -8,6 +8,7 @@ import { createDevAdmin } from "./http/admin.js";
 import { createApp, type App as BallotApp, type RouteInfo } from "./http/app.js";
 import { authOptionsFrom, withAuth } from "./http/auth.js";
 import { ApiError, errorResponse } from "./http/errors.js";
+import { withFairIntake } from "./http/fair-intake.js";
 import { healthRoutes } from "./http/health.js";
 import { lockRoutes } from "./http/locks.js";
 import { openApiRoutes } from "./http/openapi.js";
@@ -42,12 +43,15 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 /**
- * The app as served: one JSON log line per request (written after the response) around bearer-token auth around the
- * routes. Throws when misconfigured.
+ * The app as served: one JSON log line per request (written after the response) around fair intake around
+ * bearer-token auth around the routes. Throws when misconfigured.
  */
 export function serve(env: Env): App {
   const built = buildApp(env);
-  return withRequestLog(withAuth(built, authOptionsFrom(env)), built.routes, consoleLogAfterResponse(waitUntil));
+  const authed = withAuth(built, authOptionsFrom(env));
+  // Inside the log, so its latency and `intakeMs` include the wait for a fair turn.
+  const fair = loadConfig(env).fairIntake ? withFairIntake(authed) : authed;
+  return withRequestLog(fair, built.routes, consoleLogAfterResponse(waitUntil));
 }
 
 /** The routes the Worker serves with this env (the OpenAPI test compares them with the document). */

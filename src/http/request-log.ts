@@ -22,6 +22,8 @@ export interface RequestLogLine {
   readonly rounds?: number;
   readonly conflicts?: number;
   readonly fastPath?: "peek" | "piggyback";
+  /** Time waiting for a fair turn before the request started (fair-intake.ts), when it did. */
+  readonly intakeMs?: number;
   /** Time queued before the first round (behind earlier rounds of the key), when there was any. */
   readonly queueMs?: number;
   /** A hot key's leader waiting for company, when it did. */
@@ -139,7 +141,7 @@ async function outcomeOf(response: Response): Promise<string> {
   }
 }
 
-type Timing = Pick<RequestLogLine, "rounds" | "conflicts" | "fastPath" | "queueMs" | "lingerMs" | "backoffMs">;
+type Timing = Pick<RequestLogLine, "rounds" | "conflicts" | "fastPath" | "intakeMs" | "queueMs" | "lingerMs" | "backoffMs">;
 
 function timingOf(header: string | null): Timing {
   if (header === null) return {};
@@ -153,6 +155,7 @@ function timingOf(header: string | null): Timing {
     ...(rounds ? { rounds: Number(rounds[1]) } : {}),
     conflicts: conflicts ? Number(conflicts[1]) : rounds ? 0 : undefined,
     ...(fastPath ? { fastPath } : {}),
+    ...durationOf(header, INTAKE_DUR, "intakeMs"),
     ...durationOf(header, QUEUE_DUR, "queueMs"),
     ...durationOf(header, LINGER_DUR, "lingerMs"),
     ...durationOf(header, BACKOFF_DUR, "backoffMs"),
@@ -160,6 +163,7 @@ function timingOf(header: string | null): Timing {
 }
 
 // Compiled once: every request's log line reads its Server-Timing.
+const INTAKE_DUR = /(?:^|,\s*)intake;dur=(\d+(?:\.\d+)?)/;
 const QUEUE_DUR = /(?:^|,\s*)queue;dur=(\d+(?:\.\d+)?)/;
 const LINGER_DUR = /(?:^|,\s*)linger;dur=(\d+(?:\.\d+)?)/;
 const BACKOFF_DUR = /(?:^|,\s*)backoff;dur=(\d+(?:\.\d+)?)/;

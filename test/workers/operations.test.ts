@@ -256,14 +256,15 @@ describe("structured request logs", () => {
     expect(lines[0]?.keyHash).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it("reads the time spent outside the rounds (queue, linger, backoff) from Server-Timing, only when there was any", async () => {
+  it("reads the time spent outside the rounds (intake, queue, linger, backoff) from Server-Timing, only when there was any", async () => {
     const lines: RequestLogLine[] = [];
-    const timings = ['rounds;desc="2", queue;dur=40, linger;dur=1, prepare;dur=3, accept;dur=4, backoff;dur=12', 'rounds;desc="2", prepare;dur=3, accept;dur=4'];
+    const timings = ['rounds;desc="2", queue;dur=40, linger;dur=1, prepare;dur=3, accept;dur=4, backoff;dur=12,intake;dur=7', 'rounds;desc="2", prepare;dur=3, accept;dur=4'];
     for (const timing of timings) {
       const inner = async () => new Response(null, { status: 204, headers: { "server-timing": timing } });
       await withRequestLog(inner, [{ pattern: "/v1/keys/:key" }], (l) => lines.push(l))(req("/v1/keys/k", { method: "DELETE" }));
     }
-    expect(lines[0]).toMatchObject({ rounds: 2, queueMs: 40, lingerMs: 1, backoffMs: 12 });
+    expect(lines[0]).toMatchObject({ rounds: 2, intakeMs: 7, queueMs: 40, lingerMs: 1, backoffMs: 12 });
+    expect(lines[1]).not.toHaveProperty("intakeMs");
     expect(lines[1]).not.toHaveProperty("queueMs");
     expect(lines[1]).not.toHaveProperty("lingerMs");
     expect(lines[1]).not.toHaveProperty("backoffMs");
