@@ -1,8 +1,11 @@
 import type { BallotIssuer } from "./ballot.js";
 import type { Accepted, Forgotten, Promised } from "./messages.js";
 import type { Clock, Transport } from "./ports.js";
-import { highestAccepted, majority, runRound } from "./quorum.js";
+import { MajorityConfig } from "./quorum/majority.js";
+import { acceptorIds } from "./quorum/quorum-config.js";
+import { UnanimousConfig } from "./quorum/unanimous.js";
 import { isLive } from "./register.js";
+import { highestAccepted, runRound } from "./round.js";
 
 export interface CollectorDeps {
   /** N. */
@@ -36,30 +39,32 @@ export type CollectOutcome =
  * acceptor that answered nothing is asked again on the next try, after a fresh step 1).
  */
 export async function collect(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
-  const n = deps.acceptors;
-  const everyone = (i: number, request: Parameters<Transport["send"]>[1]) => deps.transport.send(i, request);
+  const everyone = new UnanimousConfig(acceptorIds(deps.acceptors));
+  // Enough to know the key's current state; the other rounds need every acceptor.
+  const majority = new MajorityConfig(everyone.members);
+  const send = (i: number, request: Parameters<Transport["send"]>[1]) => deps.transport.send(i, request);
 
   // A refused prepare (a proposer's promise, often the piggybacked one of the delete itself) is retried at once
   // above the ballot it reported; anything else waits for the caller's next try.
   let ballot = deps.ballots.next();
-  let promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  let promised = await runRound<Promised>(everyone, "promised", (i) => send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
   for (let retries = 0; promised.rejected.length > 0 && retries < 2; retries++) {
     deps.ballots.observe(promised.highestSeen);
     ballot = deps.ballots.next();
-    promised = await runRound<Promised>(n, n, "promised", (i) => everyone(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+    promised = await runRound<Promised>(everyone, "promised", (i) => send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
   }
   deps.ballots.observe(promised.highestSeen);
-  if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
+  if (majority.voteResult(promised.votes) !== "won") return { kind: "retry", reason: "no majority promised" };
   const current = highestAccepted(promised.granted.map((g) => g.reply));
   if (isLive(current)) return { kind: "live" };
-  if (promised.granted.length < n) return { kind: "retry", reason: "not every acceptor promised" };
+  if (promised.result !== "won") return { kind: "retry", reason: "not every acceptor promised" };
 
-  const accepted = await runRound<Accepted>(n, n, "accepted", (i) => everyone(i, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
+  const accepted = await runRound<Accepted>(everyone, "accepted", (i) => send(i, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
   deps.ballots.observe(accepted.highestSeen);
-  if (accepted.granted.length < n) return { kind: "retry", reason: "not every acceptor took the tombstone" };
+  if (accepted.result !== "won") return { kind: "retry", reason: "not every acceptor took the tombstone" };
 
-  const forgotten = await runRound<Forgotten>(n, n, "forgotten", (i) => everyone(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
-  if (forgotten.granted.length === n) return { kind: "collected" };
+  const forgotten = await runRound<Forgotten>(everyone, "forgotten", (i) => send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  if (forgotten.result === "won") return { kind: "collected" };
   // A refusal means a newer accept reached that acceptor: the key changed after our tombstone, and a later delete
   // of it will be collected in its turn.
   if (forgotten.rejected.length > 0) return { kind: "live" };

@@ -2,10 +2,12 @@ import { BallotIssuer, compareBallots, sameBallot, type Ballot } from "./ballot.
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
-import type { Peeked, Promised } from "./messages.js";
+import type { AcceptorReply, Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
-import { highestAccepted, majority, runRound, type Fanout } from "./quorum.js";
+import { MajorityConfig } from "./quorum/majority.js";
+import { acceptorIds, type AcceptorId, type QuorumConfig } from "./quorum/quorum-config.js";
 import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
+import { highestAccepted, runRound, type Fanout, type Granted } from "./round.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
 
@@ -103,7 +105,8 @@ export type Outcome =
  */
 export class Proposer {
   private readonly ballots: BallotIssuer;
-  private readonly quorum: number;
+  /** Which acceptors make a quorum for every round and peek. */
+  private readonly quorum: QuorumConfig;
   private readonly promises: PromiseCache;
   private requests = 0;
   /** Changes waiting per key; a key is present while it has a round in flight or changes waiting. */
@@ -120,7 +123,7 @@ export class Proposer {
     private readonly random: Random,
   ) {
     this.ballots = new BallotIssuer(id, () => clock.now());
-    this.quorum = majority(config.acceptors);
+    this.quorum = new MajorityConfig(acceptorIds(config.acceptors));
     this.promises = new PromiseCache(config.promiseCacheSize);
     this.admission = new Admission(config.admission ?? DEFAULT_ADMISSION_LIMITS);
   }
@@ -311,17 +314,17 @@ export class Proposer {
   }
 
   /**
-   * Peeks go to a bare majority first, starting at a random acceptor to spread the load; the others are asked
+   * Peeks go to a bare quorum first, starting at a random acceptor to spread the load; the others are asked
    * when one of those fails, or after the hedge delay (a slow acceptor then costs the delay, not a round timeout).
    */
   private peekFanout(): Fanout | undefined {
-    const n = this.config.acceptors;
+    const members = this.quorum.members;
     const hedgeMs = this.config.peekHedgeMs ?? 20;
     if (hedgeMs < 0) return undefined;
-    const start = Math.floor(this.random.next() * n);
-    const order: number[] = [];
-    for (let i = 0; i < n; i++) order.push((start + i) % n);
-    return { order, first: this.quorum, hedgeMs };
+    const start = Math.floor(this.random.next() * members.length);
+    const order: AcceptorId[] = [];
+    for (let i = 0; i < members.length; i++) order.push(members[(start + i) % members.length]!);
+    return { order, hedgeMs };
   }
 
   /**
@@ -336,14 +339,13 @@ export class Proposer {
     if (held.acceptedAt === undefined) return false;
     const peeks = await this.peekRound(key, deadline, stats);
     const acceptedAt = held.acceptedAt;
-    return peeks.length >= this.quorum && peeks.every((p) => sameBallot(p.accepted, acceptedAt));
+    return peeks.every((p) => sameBallot(p.reply.accepted, acceptedAt)) && this.isQuorum(peeks);
   }
 
-  /** One round of peeks (read-only) at a bare majority first; the replies that came. */
-  private async peekRound(key: string, deadline: number, stats: RoundStats): Promise<Peeked[]> {
+  /** One round of peeks (read-only) at a bare quorum first; the replies that came, with who sent each. */
+  private async peekRound(key: string, deadline: number, stats: RoundStats): Promise<readonly Granted<Peeked>[]> {
     const started = this.clock.now();
     const tally = await runRound<Peeked>(
-      this.config.acceptors,
       this.quorum,
       "peeked",
       (i) => this.transport.send(i, { type: "peek", key }),
@@ -353,7 +355,12 @@ export class Proposer {
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
-    return tally.granted.map((g) => g.reply);
+    return tally.granted;
+  }
+
+  /** Whether these acceptors (those that sent the replies) make a quorum. */
+  private isQuorum(replies: readonly Granted<AcceptorReply>[]): boolean {
+    return this.quorum.voteResult(new Map(replies.map((r) => [r.index, true]))) === "won";
   }
 
   /** A round waits at most the configured round timeout, and never past the request's deadline. */
@@ -409,7 +416,6 @@ export class Proposer {
         const started = this.clock.now();
         this.extend(batch, 0);
         const tally = await runRound<Promised>(
-          this.config.acceptors,
           this.quorum,
           "promised",
           (i) => this.transport.send(i, { type: "prepare", key, ballot }),
@@ -418,7 +424,7 @@ export class Proposer {
         );
         stats.rounds++;
         stats.prepareMs += this.clock.now() - started;
-        if (tally.granted.length < this.quorum) {
+        if (tally.result !== "won") {
           this.ballots.observe(tally.highestSeen);
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
@@ -457,7 +463,6 @@ export class Proposer {
       const started = this.clock.now();
       this.extend(batch, 0);
       const tally = await runRound(
-        this.config.acceptors,
         this.quorum,
         "accepted",
         (i) => this.transport.send(i, { type: "accept", key, ballot, state: next, promiseNext }),
@@ -466,7 +471,7 @@ export class Proposer {
       );
       stats.rounds++;
       stats.acceptMs += this.clock.now() - started;
-      if (tally.granted.length >= this.quorum) {
+      if (tally.result === "won") {
         // Only a majority that took the piggybacked promise makes skipping the next prepare safe.
         if (promiseNext !== undefined) {
           this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now(), acceptedAt: ballot });
@@ -557,13 +562,14 @@ function newStats(): RoundStats {
 }
 
 /**
- * The state a majority accepted at one and the same ballot, if the peeks show one. Such a state is chosen, and no
- * later state can have been chosen before the peeks began: its majority would meet ours in an acceptor reporting it.
+ * The state a quorum accepted at one and the same ballot, if the peeks show one. Such a state is chosen, and no
+ * later state can have been chosen before the peeks began: its quorum would meet ours in an acceptor reporting it.
  */
-function agreedState(peeks: readonly Peeked[], quorum: number): Register | undefined {
+function agreedState(peeks: readonly Granted<Peeked>[], quorum: QuorumConfig): Register | undefined {
   for (const candidate of peeks) {
-    const agreeing = peeks.filter((p) => sameBallot(p.accepted, candidate.accepted));
-    if (agreeing.length >= quorum) return candidate.state;
+    const agreeing = new Map<AcceptorId, boolean>();
+    for (const p of peeks) if (sameBallot(p.reply.accepted, candidate.reply.accepted)) agreeing.set(p.index, true);
+    if (quorum.voteResult(agreeing) === "won") return candidate.reply.state;
   }
   return undefined;
 }

@@ -33,7 +33,7 @@ const files = tsFiles(coreDir);
 describe("src/core is sans-I/O", () => {
   it("has the protocol files", () => {
     const names = files.map((f) => relative(coreDir, f)).sort();
-    for (const expected of ["acceptor.ts", "ballot.ts", "change.ts", "proposer.ts", "quorum.ts"]) {
+    for (const expected of ["acceptor.ts", "ballot.ts", "change.ts", "proposer.ts", "round.ts", "quorum/majority.ts", "quorum/joint.ts"]) {
       expect(names).toContain(expected);
     }
   });

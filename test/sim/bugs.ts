@@ -7,8 +7,11 @@ import { EMPTY_SLOT, handleRequest, NO_FLOOR, type SlotStore } from "../../src/c
 import type { CollectOutcome, CollectorDeps } from "../../src/core/collector.js";
 import type { Accepted, Forgotten, Promised } from "../../src/core/messages.js";
 import type { Outcome, RoundStats } from "../../src/core/proposer.js";
-import { highestAccepted, majority, runRound } from "../../src/core/quorum.js";
+import { MajorityConfig } from "../../src/core/quorum/majority.js";
+import { acceptorIds } from "../../src/core/quorum/quorum-config.js";
+import { UnanimousConfig } from "../../src/core/quorum/unanimous.js";
 import { isLive } from "../../src/core/register.js";
+import { highestAccepted, runRound } from "../../src/core/round.js";
 import type { AcceptorHandler } from "./acceptor-node.js";
 import type { ProposerNode } from "./cluster.js";
 import type { Rng } from "./rng.js";
@@ -79,24 +82,26 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
  * still holding the deleted value outranks the forgotten rows (which accepted nothing) and the value comes back.
  */
 export async function collectMajorityOnly(key: string, deps: CollectorDeps): Promise<CollectOutcome> {
-  const n = deps.acceptors;
+  const majority = new MajorityConfig(acceptorIds(deps.acceptors));
   // As src/core's collect: a refused prepare is retried at once above the ballot it reported.
   let ballot = deps.ballots.next();
-  const prepare = () => runRound<Promised>(n, majority(n), "promised", (i) => deps.transport.send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  const prepare = () => runRound<Promised>(majority, "promised", (i) => deps.transport.send(i, { type: "prepare", key, ballot }), deps.clock, deps.roundTimeoutMs);
   let promised = await prepare();
-  for (let retries = 0; promised.granted.length < majority(n) && promised.rejected.length > 0 && retries < 2; retries++) {
+  for (let retries = 0; promised.result !== "won" && promised.rejected.length > 0 && retries < 2; retries++) {
     deps.ballots.observe(promised.highestSeen);
     ballot = deps.ballots.next();
     promised = await prepare();
   }
   deps.ballots.observe(promised.highestSeen);
-  if (promised.granted.length < majority(n)) return { kind: "retry", reason: "no majority promised" };
+  if (promised.result !== "won") return { kind: "retry", reason: "no majority promised" };
   const current = highestAccepted(promised.granted.map((g) => g.reply));
   if (isLive(current)) return { kind: "live" };
-  const chosen = promised.granted.map((g) => g.index);
-  const accepted = await runRound<Accepted>(chosen.length, chosen.length, "accepted", (i) => deps.transport.send(chosen[i]!, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
+  // The tombstone goes only to those that promised (all of them), and the forget to every acceptor.
+  const promisers = new UnanimousConfig(promised.granted.map((g) => g.index));
+  const accepted = await runRound<Accepted>(promisers, "accepted", (i) => deps.transport.send(i, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);
   deps.ballots.observe(accepted.highestSeen);
-  if (accepted.granted.length < majority(n)) return { kind: "retry", reason: "no majority took the tombstone" };
-  const forgotten = await runRound<Forgotten>(n, n, "forgotten", (i) => deps.transport.send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
-  return forgotten.granted.length >= majority(n) ? { kind: "collected" } : { kind: "retry", reason: "not forgotten" };
+  if (majority.voteResult(accepted.votes) !== "won") return { kind: "retry", reason: "no majority took the tombstone" };
+  const everyone = new UnanimousConfig(majority.members);
+  const forgotten = await runRound<Forgotten>(everyone, "forgotten", (i) => deps.transport.send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
+  return majority.voteResult(forgotten.votes) === "won" ? { kind: "collected" } : { kind: "retry", reason: "not forgotten" };
 }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
 import type { AcceptorReply, Promised, Rejected } from "../../src/core/messages.js";
-import { majority, runRound, type Fanout, type RoundTally } from "../../src/core/quorum.js";
+import { JointConfig } from "../../src/core/quorum/joint.js";
+import { MajorityConfig } from "../../src/core/quorum/majority.js";
+import { acceptorIds, type QuorumConfig } from "../../src/core/quorum/quorum-config.js";
+import { UnanimousConfig } from "../../src/core/quorum/unanimous.js";
+import { runRound, type Fanout, type RoundTally } from "../../src/core/round.js";
 import { flush, ManualClock } from "./manual-clock.js";
 
 const b = (counter: number, proposer = "p"): Ballot => ({ counter, proposer });
@@ -28,15 +32,20 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** Starts a round over n acceptors whose replies the test controls; `settled` tells whether it has closed. */
-function startRound(n: number, timeoutMs = 100, fanout?: Fanout) {
+const majorityOf = (n: number) => new MajorityConfig(acceptorIds(n));
+
+/**
+ * Starts a round whose replies the test controls (acceptor i answers through `replies[i]`): over a majority of n
+ * acceptors, or over the given config. `tally` is set once the round has closed.
+ */
+function startRound(quorum: number | QuorumConfig, timeoutMs = 100, fanout?: Fanout) {
+  const config = typeof quorum === "number" ? majorityOf(quorum) : quorum;
   const clock = new ManualClock();
-  const replies = Array.from({ length: n }, deferred);
+  const replies = Array.from({ length: Math.max(-1, ...config.members) + 1 }, deferred);
   const sent: number[] = [];
   let tally: RoundTally<Promised> | undefined;
   const done = runRound<Promised>(
-    n,
-    majority(n),
+    config,
     "promised",
     (i) => {
       sent.push(i);
@@ -56,16 +65,6 @@ function startRound(n: number, timeoutMs = 100, fanout?: Fanout) {
     },
   };
 }
-
-describe("majority", () => {
-  it("is floor(n/2)+1", () => {
-    expect(majority(1)).toBe(1);
-    expect(majority(3)).toBe(2);
-    expect(majority(4)).toBe(3);
-    expect(majority(5)).toBe(3);
-    expect(majority(7)).toBe(4);
-  });
-});
 
 describe("runRound", () => {
   it("sends to every acceptor and settles at the first majority, not waiting for the third", async () => {
@@ -150,8 +149,7 @@ describe("runRound", () => {
   it("counts a send that throws synchronously as a failed call", async () => {
     const clock = new ManualClock();
     const tally = await runRound<Promised>(
-      3,
-      2,
+      majorityOf(3),
       "promised",
       (i) => {
         if (i !== 1) throw new Error("cannot send");
@@ -170,8 +168,7 @@ describe("runRound", () => {
   it("counts a reply of the wrong type as a failure, not a grant", async () => {
     const clock = new ManualClock();
     const tally = await runRound<Promised>(
-      3,
-      2,
+      majorityOf(3),
       "promised",
       (i) => Promise.resolve<AcceptorReply>(i === 0 ? promised : { type: "accepted" }),
       clock,
@@ -214,7 +211,7 @@ describe("runRound", () => {
 
 describe("runRound with a fanout (a bare majority first)", () => {
   const promised: Promised = { type: "promised", accepted: null, state: null };
-  const fanout: Fanout = { order: [2, 0, 1], first: 2, hedgeMs: 20 };
+  const fanout: Fanout = { order: [2, 0, 1], hedgeMs: 20 };
 
   it("contacts only the first majority when both answer, in the given order", async () => {
     const round = startRound(3, 100, fanout);
@@ -249,5 +246,102 @@ describe("runRound with a fanout (a bare majority first)", () => {
     round.replies[1]!.resolve(promised);
     await round.done;
     expect(round.tally?.granted.map((g) => g.index)).toEqual([2, 1]);
+  });
+});
+
+describe("runRound asks its config", () => {
+  const joint = (g: number[], h: number[]) => new JointConfig(new MajorityConfig(g), new MajorityConfig(h));
+
+  it("over disjoint groups: contacts both and is won only by a majority of each", async () => {
+    const round = startRound(joint([0, 1, 2], [3, 4, 5]));
+    expect(round.sent).toEqual([0, 1, 2, 3, 4, 5]);
+    round.replies[0]!.resolve(promised);
+    round.replies[1]!.resolve(promised);
+    round.replies[3]!.resolve(promised);
+    await flush();
+    expect(round.tally).toBeUndefined(); // the old group is won, the new one has 1 of 3
+    round.replies[4]!.resolve(promised);
+    await flush();
+    expect(round.tally?.result).toBe("won");
+    expect(round.tally?.granted.map((g) => g.index)).toEqual([0, 1, 3, 4]);
+    expect(round.tally?.missing).toBe(2);
+    expect(round.clock.pendingTimers).toBe(0);
+  });
+
+  it("closes as lost as soon as one group is lost, while the other could still be won", async () => {
+    const round = startRound(joint([0, 1, 2], [2, 3, 4]));
+    round.replies[3]!.resolve(rejected(b(5), null));
+    round.replies[4]!.reject(new Error("down"));
+    await flush();
+    expect(round.tally?.result).toBe("lost");
+    expect(round.tally?.rejected).toHaveLength(1);
+    expect(round.tally?.highestSeen).toEqual(b(5));
+    expect(round.tally?.votes).toEqual(new Map([[3, false], [4, false]]));
+  });
+
+  it("when one acceptor is replaced, the two shared ones are a quorum of both groups", async () => {
+    const round = startRound(joint([0, 1, 2], [0, 1, 3]));
+    expect(round.sent).toEqual([0, 1, 2, 3]);
+    round.replies[1]!.resolve(promised);
+    round.replies[0]!.resolve(promised);
+    await flush();
+    expect(round.tally?.result).toBe("won");
+    expect(round.tally?.granted.map((g) => g.index)).toEqual([1, 0]);
+  });
+
+  it("a unanimous config waits for everyone and is lost at the first refusal", async () => {
+    const all = startRound(new UnanimousConfig([0, 1, 2]));
+    all.replies[0]!.resolve(promised);
+    all.replies[1]!.resolve(promised);
+    await flush();
+    expect(all.tally).toBeUndefined();
+    all.replies[2]!.resolve(promised);
+    await flush();
+    expect(all.tally?.result).toBe("won");
+
+    const refused = startRound(new UnanimousConfig([0, 1, 2]));
+    refused.replies[1]!.resolve(rejected(b(3), null));
+    await flush();
+    expect(refused.tally?.result).toBe("lost");
+    expect(refused.tally?.missing).toBe(2);
+  });
+
+  it("a config without members is lost at once: nothing is sent and no timer is left", async () => {
+    const round = startRound(new MajorityConfig([]));
+    await flush();
+    expect(round.sent).toEqual([]);
+    expect(round.tally?.result).toBe("lost");
+    expect(round.tally?.missing).toBe(0);
+    expect(round.clock.pendingTimers).toBe(0);
+  });
+
+  it("a round that times out undecided reports pending", async () => {
+    const round = startRound(3, 50);
+    round.replies[0]!.resolve(promised);
+    await round.clock.advance(50);
+    expect(round.tally?.result).toBe("pending");
+  });
+
+  it("with a fanout over a joint config, first asks a majority of each group, sharing the overlap", async () => {
+    const round = startRound(joint([0, 1, 2], [2, 3, 4]), 100, { order: [0, 1, 2, 3, 4], hedgeMs: 20 });
+    // 2 is in both groups: 0 and 2 are a majority of the first, 2 and 3 of the second.
+    expect(round.sent).toEqual([0, 2, 3]);
+    round.replies[3]!.reject(new Error("down"));
+    await flush();
+    expect(round.sent).toEqual([0, 2, 3, 1, 4]);
+    for (const i of [0, 2, 4]) round.replies[i]!.resolve(promised);
+    await round.done;
+    expect(round.tally?.result).toBe("won");
+  });
+
+  it("with a fanout over a joint config, asks the rest after the hedge delay", async () => {
+    const round = startRound(joint([0, 1, 2], [3, 4, 5]), 100, { order: [5, 4, 3, 2, 1, 0], hedgeMs: 20 });
+    expect(round.sent).toEqual([5, 4, 2, 1]);
+    for (const i of [5, 2, 1]) round.replies[i]!.resolve(promised);
+    await round.clock.advance(20);
+    expect(round.sent).toEqual([5, 4, 2, 1, 3, 0]);
+    round.replies[3]!.resolve(promised);
+    await round.done;
+    expect(round.tally?.granted.map((g) => g.index)).toEqual([5, 2, 1, 3]);
   });
 });

@@ -2,69 +2,74 @@ import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
 import type { AcceptorReply, Promised, Rejected } from "./messages.js";
 import { versionOf, type Register } from "./register.js";
 import type { Clock, Timer } from "./ports.js";
+import { inOrder, type AcceptorId, type QuorumConfig, type Votes } from "./quorum/quorum-config.js";
+import type { VoteResult } from "./quorum/vote-result.js";
 
-/** The majority of N acceptors: any two such sets share an acceptor. */
-export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
+/** A reply of the wanted type, with the acceptor that sent it. */
+export interface Granted<R extends AcceptorReply> {
+  readonly index: AcceptorId;
+  readonly reply: R;
 }
 
 export interface RoundTally<R extends AcceptorReply> {
-  /** Replies of the wanted type, in arrival order, with the acceptor that sent each. */
-  readonly granted: ReadonlyArray<{ readonly index: number; readonly reply: R }>;
+  /** The grants, in arrival order. */
+  readonly granted: readonly Granted<R>[];
   readonly rejected: readonly Rejected[];
   /** Calls that failed or had not answered when the round closed. */
   readonly missing: number;
   /** The highest ballot any rejection reported, to fast-forward past. */
   readonly highestSeen: Ballot | null;
+  /** Every reply by acceptor, for asking another config about them (the collector asks a majority of a round of all). */
+  readonly votes: Votes;
+  /** The round's config on its votes: won, lost, or pending when it timed out undecided. */
+  readonly result: VoteResult;
 }
 
 /**
- * Contact only some acceptors first, and the rest when one of those fails or refuses, or after `hedgeMs`. For
- * requests that write nothing (peeks), asking a bare majority saves calls when all is well.
+ * Contact only a bare quorum first (the config's, taken in `order`), and the rest when one of those fails or refuses,
+ * or after `hedgeMs`. For requests that write nothing (peeks), asking a bare quorum saves calls when all is well.
  */
 export interface Fanout {
-  /** Acceptor indexes in the order to contact them. */
-  readonly order: readonly number[];
-  /** How many of `order` to contact at once. */
-  readonly first: number;
+  /** Acceptors in the order of preference; members left out come last. */
+  readonly order: readonly AcceptorId[];
   readonly hedgeMs: number;
 }
 
 /**
- * Sends one round to the N acceptors and settles as soon as `quorum` of them granted, as soon as a quorum can no
- * longer be reached, or when the round times out. It never waits for the slowest acceptor once the outcome is known.
+ * Sends one round to the config's members and settles as soon as the config calls the vote won or lost, or when the
+ * round times out. It never waits for the slowest acceptor once the outcome is known.
  */
 export function runRound<R extends AcceptorReply>(
-  n: number,
-  quorum: number,
+  config: QuorumConfig,
   wanted: R["type"],
-  send: (index: number) => Promise<AcceptorReply>,
+  send: (index: AcceptorId) => Promise<AcceptorReply>,
   clock: Clock,
   timeoutMs: number,
   fanout?: Fanout,
 ): Promise<RoundTally<R>> {
   return new Promise((resolve) => {
-    const granted: { index: number; reply: R }[] = [];
+    const granted: Granted<R>[] = [];
     const rejected: Rejected[] = [];
-    let failed = 0;
+    const votes = new Map<AcceptorId, boolean>();
     let highestSeen: Ballot | null = null;
     let open = true;
     // One timer at a time (a timer costs a visible share of a local read): the hedge delay first when some
     // acceptors wait for it, then what is left of the round's timeout.
     let timer: Timer;
 
+    const members = config.members;
     const close = () => {
       if (!open) return;
       open = false;
       timer.cancel();
-      resolve({ granted, rejected, missing: n - granted.length - rejected.length, highestSeen });
+      const missing = members.length - granted.length - rejected.length;
+      resolve({ granted, rejected, missing, highestSeen, votes, result: config.voteResult(votes) });
     };
     const settleIfDecided = () => {
-      const refused = rejected.length + failed;
-      if (granted.length >= quorum || refused > n - quorum || granted.length + refused === n) close();
+      if (config.voteResult(votes) !== "pending" || votes.size === members.length) close();
     };
 
-    const contact = (i: number) => {
+    const contact = (i: AcceptorId) => {
       let reply: Promise<AcceptorReply>;
       try {
         reply = send(i);
@@ -74,29 +79,36 @@ export function runRound<R extends AcceptorReply>(
       reply.then(
         (r) => {
           if (!open) return;
-          if (r.type === wanted) granted.push({ index: i, reply: r as R });
-          else if (r.type === "rejected") {
+          if (r.type === wanted) {
+            granted.push({ index: i, reply: r as R });
+            votes.set(i, true);
+          } else if (r.type === "rejected") {
             rejected.push(r);
+            votes.set(i, false);
             highestSeen = maxBallot(highestSeen, maxBallot(r.promised, r.accepted));
             contactRest();
           } else {
-            failed++;
+            votes.set(i, false);
             contactRest();
           }
           settleIfDecided();
         },
         () => {
           if (!open) return;
-          failed++;
+          votes.set(i, false);
           contactRest();
           settleIfDecided();
         },
       );
     };
 
-    const order = fanout?.order ?? allIndexes(n);
-    const first = Math.min(n, fanout?.first ?? n);
-    let rest: readonly number[] = order.slice(first);
+    let first: readonly AcceptorId[] = members;
+    let rest: readonly AcceptorId[] = [];
+    if (fanout !== undefined) {
+      first = config.bareQuorum(fanout.order);
+      const asked = new Set(first);
+      rest = inOrder(members, fanout.order).filter((i) => !asked.has(i));
+    }
     const started = clock.now();
     const awaitTimeout = () => {
       timer = clock.timer(Math.max(0, timeoutMs - (clock.now() - started)));
@@ -126,14 +138,10 @@ export function runRound<R extends AcceptorReply>(
     } else {
       awaitTimeout();
     }
-    for (const i of order.slice(0, first)) contact(i);
+    // A config that cannot be won (no members) closes the round before anyone is asked.
+    if (config.voteResult(votes) !== "pending") close();
+    for (const i of first) if (open) contact(i);
   });
-}
-
-function allIndexes(n: number): number[] {
-  const indexes: number[] = [];
-  for (let i = 0; i < n; i++) indexes.push(i);
-  return indexes;
 }
 
 /**
