@@ -1,7 +1,7 @@
 import type { LayoutChange } from "./change-record.js";
 import type { LocationHint } from "./location-hint.js";
 import { ownerRangeAt } from "./owner-map.js";
-import { positionOf, type VSHARD_COUNT } from "./vshard.js";
+import { positionOf, VSHARD_COUNT } from "./vshard.js";
 
 export type GroupId = number;
 
@@ -83,6 +83,8 @@ export function placementOf(layout: Layout, vshard: number): Placement {
 }
 
 export function ownerOf(layout: Layout, vshard: number): OwnerRange {
+  // positionOf would map an out-of-range number onto some real vshard's position: refuse it instead.
+  if (!Number.isInteger(vshard) || vshard < 0 || vshard >= VSHARD_COUNT) throw new RangeError(`no vshard ${vshard}`);
   return ownerRangeAt(layout.owners, positionOf(vshard));
 }
 

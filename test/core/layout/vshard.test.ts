@@ -51,6 +51,11 @@ describe("vshards keep today's placement", () => {
     expect(positions.size).toBe(VSHARD_COUNT);
   });
 
+  it("refuses a vshard number out of range rather than aliasing it", () => {
+    const layout = legacyLayout("main", 3, []);
+    for (const v of [-1, 4096, 5000, 1.5]) expect(() => ownerOf(layout, v)).toThrow(RangeError);
+  });
+
   it("the legacy layout owns vshard v by group v mod 16, whose objects are today's objects of shard v mod 16", () => {
     const hints = ["wnam", undefined, "apac"] as const;
     const layout = legacyLayout("main", 3, hints);
