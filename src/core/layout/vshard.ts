@@ -1,3 +1,5 @@
+import { keyHash } from "../key-hash.js";
+
 /**
  * Virtual shards: every key belongs to one of `VSHARD_COUNT` vshards, fixed forever, and a layout maps vshards to
  * groups of acceptor objects. Moving data means moving whole vshards, so the key-to-vshard mapping never changes.
@@ -19,6 +21,11 @@ const VSHARDS_PER_LEGACY_SHARD = VSHARD_COUNT / LEGACY_SHARD_COUNT;
  */
 export function vshardOfHash(hash: number): number {
   return (hash >>> 0) % VSHARD_COUNT;
+}
+
+/** The vshard of a key. */
+export function vshardOf(key: string): number {
+  return vshardOfHash(keyHash(key));
 }
 
 /**
