@@ -1,7 +1,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { Collector } from "./collector/collector-object.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, type BallotConfig } from "./config.js";
 import { consoleAsset } from "./console/routes.js";
 import type { Env } from "./env.js";
 import { createDevAdmin } from "./http/admin.js";
@@ -47,20 +47,20 @@ export default {
  * bearer-token auth around the routes. Throws when misconfigured.
  */
 export function serve(env: Env): App {
-  const built = buildApp(env);
+  const config = loadConfig(env);
+  const built = buildApp(env, config);
   const authed = withAuth(built, authOptionsFrom(env));
   // Inside the log, so its latency and `intakeMs` include the wait for a fair turn.
-  const fair = loadConfig(env).fairIntake ? withFairIntake(authed) : authed;
+  const fair = config.fairIntake ? withFairIntake(authed) : authed;
   return withRequestLog(fair, built.routes, consoleLogAfterResponse(waitUntil));
 }
 
 /** The routes the Worker serves with this env (the OpenAPI test compares them with the document). */
 export function routeTable(env: Env): readonly RouteInfo[] {
-  return buildApp(env).routes;
+  return buildApp(env, loadConfig(env)).routes;
 }
 
-function buildApp(env: Env): BallotApp {
-  const config = loadConfig(env);
+function buildApp(env: Env, config: BallotConfig): BallotApp {
   // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
   const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, config);
   // Deletes (and lock releases) wake the shard's garbage collector in the background of their request.
