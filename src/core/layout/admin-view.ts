@@ -1,5 +1,4 @@
-import type { ChangeKind } from "./change-request.js";
-import type { ChangeState, ChangeStep } from "./change-record.js";
+import type { LayoutChange } from "./change-record.js";
 import type { Layout } from "./layout.js";
 
 /** The body of `GET /v1/admin/layout` (issue 19), plus the change's kind. */
@@ -10,16 +9,8 @@ export interface AdminLayoutView {
     readonly id: number;
     readonly acceptors: readonly { readonly name: string; readonly locationHint: string | null }[];
   }[];
-  readonly change: null | {
-    readonly id: number;
-    readonly kind: ChangeKind;
-    readonly state: ChangeState;
-    readonly step: ChangeStep;
-    readonly vshardsDone: number;
-    readonly vshardsTotal: number;
-    readonly keysCopied: number;
-    readonly error?: string;
-  };
+  /** The change as recorded, less the request it was planned from. */
+  readonly change: null | Omit<LayoutChange, "request">;
 }
 
 export function adminView(layout: Layout): AdminLayoutView {
@@ -31,18 +22,10 @@ export function adminView(layout: Layout): AdminLayoutView {
       id: g.id,
       acceptors: g.acceptors.map((a) => ({ name: a.name, locationHint: a.locationHint ?? null })),
     })),
-    change:
-      c === null
-        ? null
-        : {
-            id: c.id,
-            kind: c.kind,
-            state: c.state,
-            step: c.step,
-            vshardsDone: c.vshardsDone,
-            vshardsTotal: c.vshardsTotal,
-            keysCopied: c.keysCopied,
-            ...(c.error === undefined ? {} : { error: c.error }),
-          },
+    change: c === null ? null : withoutRequest(c),
   };
+}
+
+function withoutRequest({ request: _planned, ...shown }: LayoutChange): Omit<LayoutChange, "request"> {
+  return shown;
 }
