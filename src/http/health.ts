@@ -1,7 +1,7 @@
 import { ApiError, json } from "./errors.js";
 import type { Route } from "./router.js";
 
-/** How `/v1/health` reaches the acceptors (see src/proposer/acceptor-probe.ts). */
+/** How `/v1/health` reaches the acceptors (see src/cluster/acceptor-probe.ts). */
 export interface AcceptorProbe {
   readonly acceptors: number;
   readonly shards: number;
