@@ -7,7 +7,7 @@ import type { Transport } from "../core/ports.js";
 import type { BallotConfig } from "../config.js";
 import { DurableObjectTransport } from "../cluster/durable-object-transport.js";
 import { FAULT_MODES, FaultTable, FaultyTransport, withFault, type Fault } from "../cluster/fault-injection.js";
-import { collectorSettings, collectorStub } from "../proposer/collection-trigger.js";
+import { collectorSettings, collectorStub } from "../collector/collection-trigger.js";
 import { SHARD_COUNT, shardOf } from "../cluster/placement.js";
 import { withTimeout } from "../cluster/runtime.js";
 import { readBody } from "./body.js";

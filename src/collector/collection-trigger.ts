@@ -1,4 +1,4 @@
-import type { Collector, CollectorSettings } from "../collector/collector-object.js";
+import type { Collector, CollectorSettings } from "./collector-object.js";
 import type { BallotConfig } from "../config.js";
 import type { Registers } from "../core/proposer.js";
 import { isLive } from "../core/register.js";
