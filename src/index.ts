@@ -14,8 +14,8 @@ import { lockRoutes } from "./http/locks.js";
 import { openApiRoutes } from "./http/openapi.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/router.js";
-import { createAcceptorProbe } from "./proposer/acceptor-probe.js";
-import { collectingDeletes } from "./proposer/collection-trigger.js";
+import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
+import { collectingDeletes } from "./collector/collection-trigger.js";
 import { createWorkerProposer } from "./proposer/worker-proposer.js";
 
 export { Acceptor, Collector };

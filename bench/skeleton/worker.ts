@@ -6,7 +6,7 @@
  * Pattern mirrored from src/ (read it there):
  * - Layout: 16 shards (FNV-1a of the key) x N objects named `{cluster}/shard-{s}/acceptor-{i}`, one SQLite row per key
  *   in a table of the same schema, one RPC `handle(layout, [request])` per message, ids cached per isolate and a stub
- *   made per call with the same location hints (src/proposer/durable-object-transport.ts).
+ *   made per call with the same location hints (src/cluster/durable-object-transport.ts).
  * - Acceptor call: SELECT the key's row, then for a prepare/accept one INSERT OR REPLACE of the full row in the same
  *   synchronous turn (one commit); a peek writes nothing (src/core/acceptor.ts, src/acceptor/).
  * - Read: peeks at a bare majority (starting at a random acceptor; the rest asked if one fails), answered when they

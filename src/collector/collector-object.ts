@@ -3,10 +3,10 @@ import type { Acceptor } from "../acceptor/acceptor-object.js";
 import type { TombstoneRow } from "../acceptor/sqlite-slot-store.js";
 import { BallotIssuer } from "../core/ballot.js";
 import { collect, type CollectOutcome } from "../core/collector.js";
-import { DurableObjectTransport } from "../proposer/durable-object-transport.js";
-import { FaultTable, FaultyTransport, withFault, type Fault } from "../proposer/fault-injection.js";
-import { layoutOf } from "../proposer/placement.js";
-import { systemClock, withTimeout } from "../proposer/runtime.js";
+import { DurableObjectTransport } from "../cluster/durable-object-transport.js";
+import { FaultTable, FaultyTransport, withFault, type Fault } from "../cluster/fault-injection.js";
+import { layoutOf } from "../cluster/placement.js";
+import { systemClock, withTimeout } from "../cluster/runtime.js";
 import { nextSweep, type SweepResult } from "./schedule.js";
 
 /** What a Worker tells the collector of a shard when it deletes a key there (the Worker's own configuration). */

@@ -1,17 +1,6 @@
 import { ApiError, json } from "./errors.js";
 import type { Route } from "./router.js";
-
-/** How `/v1/health` reaches the acceptors (see src/proposer/acceptor-probe.ts). */
-export interface AcceptorProbe {
-  readonly acceptors: number;
-  readonly shards: number;
-  /** The layout the proposer uses; an acceptor created for another one counts as failed. */
-  readonly layout: string;
-  readonly locationHints: readonly (string | undefined)[];
-  /** How long one ping may take before the acceptor counts as unreachable. */
-  readonly timeoutMs: number;
-  ping(shard: number, index: number): Promise<{ layout: string | null }>;
-}
+import type { AcceptorProbe } from "../cluster/acceptor-probe.js";
 
 export type AcceptorHealth =
   | { readonly index: number; readonly ok: true; readonly latencyMs: number; readonly locationHint: string | null }

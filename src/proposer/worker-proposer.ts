@@ -2,8 +2,8 @@ import type { BallotConfig } from "../config.js";
 import { Proposer } from "../core/proposer.js";
 import type { Transport } from "../core/ports.js";
 import type { Env } from "../env.js";
-import { DurableObjectTransport } from "./durable-object-transport.js";
-import { systemClock, systemRandom } from "./runtime.js";
+import { DurableObjectTransport } from "../cluster/durable-object-transport.js";
+import { systemClock, systemRandom } from "../cluster/runtime.js";
 
 /**
  * A proposer wired to the real acceptors. `wrapTransport` lets tests put faults on the real call path.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SHARD_COUNT, acceptorObjectName, layoutOf, shardOf } from "../../src/proposer/placement.js";
+import { SHARD_COUNT, acceptorObjectName, layoutOf, shardOf } from "../../src/cluster/placement.js";
 import fc from "fast-check";
 import { utf8Bytes } from "../../src/core/key-hash.js";
 

@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config.js";
 import type { Env } from "../../src/env.js";
 import { createDevAdmin } from "../../src/http/admin.js";
 import { serve } from "../../src/index.js";
-import { acceptorObjectName, shardOf } from "../../src/proposer/placement.js";
+import { acceptorObjectName, shardOf } from "../../src/cluster/placement.js";
 import { adminView, appWithAdmin, clearFaults, req, setFault, worker, type App } from "./admin-helpers.js";
 import { errorOf, freshKey, keyPath } from "./helpers.js";
 

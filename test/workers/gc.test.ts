@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Env } from "../../src/env.js";
 import { serve } from "../../src/index.js";
-import { collectorSettings, collectorStub } from "../../src/proposer/collection-trigger.js";
-import { SHARD_COUNT } from "../../src/proposer/placement.js";
+import { collectorSettings, collectorStub } from "../../src/collector/collection-trigger.js";
+import { SHARD_COUNT } from "../../src/cluster/placement.js";
 import { FLOOR_BUCKETS } from "../../src/acceptor/sqlite-slot-store.js";
 import { BASE, keyPath } from "./helpers.js";
 

@@ -5,7 +5,7 @@ import type { GroupId } from "./layout.js";
  * of that use, and keeps its rows forever: a name must never be given to a different acceptor.
  */
 
-/** Today's names (src/proposer/placement.ts, `acceptorObjectName`): the legacy layout's groups are today's shards. */
+/** Today's names (src/cluster/placement.ts, `acceptorObjectName`): the legacy layout's groups are today's shards. */
 export function legacyAcceptorName(cluster: string, shard: number, index: number): string {
   return `${cluster}/shard-${shard}/acceptor-${index}`;
 }

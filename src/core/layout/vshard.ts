@@ -10,7 +10,7 @@ import { keyHash } from "../key-hash.js";
  */
 export const VSHARD_COUNT = 4096;
 
-/** The shard count of the layout before vshards (src/proposer/placement.ts): the first epoch reproduces it. */
+/** The shard count of the layout before vshards (src/cluster/placement.ts): the first epoch reproduces it. */
 export const LEGACY_SHARD_COUNT = 16;
 
 const VSHARDS_PER_LEGACY_SHARD = VSHARD_COUNT / LEGACY_SHARD_COUNT;

@@ -7,7 +7,7 @@ import { groupById, ownerOf } from "../../../src/core/layout/layout.js";
 import { legacyLayout } from "../../../src/core/layout/legacy.js";
 import { planChange } from "../../../src/core/layout/plan.js";
 import { LEGACY_SHARD_COUNT, positionOf, vshardAt, vshardOf, vshardOfHash, VSHARD_COUNT } from "../../../src/core/layout/vshard.js";
-import { acceptorObjectName, SHARD_COUNT, shardOf } from "../../../src/proposer/placement.js";
+import { acceptorObjectName, SHARD_COUNT, shardOf } from "../../../src/cluster/placement.js";
 
 // Existing data must stay where it is: a key's vshard lies in today's shard of the key, and the first layout puts
 // that vshard on today's objects of that shard.

@@ -1,8 +1,8 @@
-import type { Collector, CollectorSettings } from "../collector/collector-object.js";
+import type { Collector, CollectorSettings } from "./collector-object.js";
 import type { BallotConfig } from "../config.js";
 import type { Registers } from "../core/proposer.js";
 import { isLive } from "../core/register.js";
-import { shardOf } from "./placement.js";
+import { shardOf } from "../cluster/placement.js";
 
 /** The object name of a shard's collector. */
 export function collectorObjectName(cluster: string, shard: number): string {
