@@ -4,12 +4,13 @@ import { createClient } from "../client/index.js";
 import type { Command, Options, Values } from "./command.js";
 import { health } from "./commands/health.js";
 import { cas, del, get, incr, put } from "./commands/keys.js";
+import { layout } from "./commands/layout.js";
 import { lock } from "./commands/lock.js";
 import { parseDuration } from "./durations.js";
 import { EXIT, UsageError, describeError, exitCodeOf } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 
-const COMMANDS: readonly Command[] = [get, put, cas, incr, del, lock, health];
+const COMMANDS: readonly Command[] = [get, put, cas, incr, del, lock, health, layout];
 
 const GLOBAL: Options = {
   url: { type: "string" },

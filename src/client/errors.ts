@@ -23,9 +23,14 @@ export class BadRequest extends BallotError {
   override readonly name = "BadRequest";
 }
 
-/** 401: no token or a wrong one. */
+/** 401: no token or a wrong one (403, `Forbidden`, is a subclass: a valid token asked for what it may not do). */
 export class Unauthorized extends BallotError {
-  override readonly name = "Unauthorized";
+  override readonly name: string = "Unauthorized";
+}
+
+/** 403: a valid token outside its scope, e.g. a data token on the operator's routes. */
+export class Forbidden extends Unauthorized {
+  override readonly name = "Forbidden";
 }
 
 /** 404: the key does not exist (only thrown by `delete` without `ifVersion`; `get` answers `null`). */
@@ -91,8 +96,9 @@ export async function errorFromResponse(response: Response): Promise<BallotError
     case 400:
     case 413:
       return new BadRequest(message, code, response.status, details);
-    case 401:
     case 403:
+      return new Forbidden(message, code, response.status, details);
+    case 401:
       return new Unauthorized(message, code, response.status, details);
     case 404:
       return new NotFound(message, code, response.status, details);

@@ -18,5 +18,16 @@ export {
   type Updater,
   type Value,
 } from "./client.js";
-export { BadRequest, BallotError, Conflict, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";
+export { BadRequest, BallotError, Conflict, Forbidden, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";
 export { LockHeld, lockPath, type Lease, type LockApi, type LockHandle, type LockOptions } from "./lock.js";
+export {
+  LayoutChangeFailed,
+  type Layout,
+  type LayoutAcceptor,
+  type LayoutApi,
+  type LayoutChangeRequest,
+  type LayoutChangeStarted,
+  type LayoutChangeStatus,
+  type LayoutGroup,
+  type WaitOptions,
+} from "./layout.js";
