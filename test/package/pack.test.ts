@@ -89,7 +89,8 @@ export const wrong = () => client.put("k", 42);`,
     );
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
     await expect(run(process.execPath, [tsc, "-p", "."], { cwd: project })).resolves.toBeDefined();
-  });
+    // A budget, not a timing check: a cold tsc takes 3-5 s alone and more on a busy 2-core machine.
+  }, 60_000);
 
   it("installs the ballot command", async () => {
     const ballot = join(project, "node_modules/.bin/ballot");
