@@ -20,6 +20,14 @@ export interface Env {
   DEV_ADMIN?: string;
   /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;
-  /** "true" in production: refuse to serve without BALLOT_TOKENS. */
+  /** "true" in production: refuse to serve without BALLOT_TOKENS (or BALLOT_ACCESS / BALLOT_ADMIN_TOKENS). */
   BALLOT_REQUIRE_TOKENS?: string;
+  /** Secret: JSON array of scoped grants `{"name", "sha256", "read", "write", "admin"}` (src/http/access/policy.ts). */
+  BALLOT_ACCESS?: string;
+  /** Secret: comma-separated tokens for the operator's routes only. */
+  BALLOT_ADMIN_TOKENS?: string;
+  /** The rate limiting binding: requests per token (by grant name) per period. Absent: no limit. */
+  BALLOT_RATE_LIMIT?: RateLimit;
+  /** The binding's period in seconds as configured in wrangler.toml ("10" or "60"): what a 429's Retry-After says. */
+  BALLOT_RATE_PERIOD_S?: string;
 }

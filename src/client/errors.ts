@@ -54,7 +54,7 @@ export class PreconditionFailed extends BallotError {
 }
 
 /**
- * 503 (or a read that got no answer): definitely not applied. Safe to retry any operation after `retryAfter`
+ * 503, 429 (`rate_limited`), or a read that got no answer: definitely not applied. Safe to retry any operation after `retryAfter`
  * seconds.
  */
 export class Unavailable extends BallotError {
@@ -106,6 +106,7 @@ export async function errorFromResponse(response: Response): Promise<BallotError
       return new Conflict(message, code, response.status, details);
     case 412:
       return new PreconditionFailed(message, code, response.status, details);
+    case 429: // rate limited: not applied, retry after Retry-After
     case 503:
       return new Unavailable(message, code, response.status, details, retryAfterSeconds(response.headers.get("retry-after")));
     case 504:

@@ -1,99 +1,70 @@
-import { ApiError, errorResponse } from "./errors.js";
+import { withAccess, type RateLimiter } from "./access/guard.js";
+import { grantsOf, MIN_TOKEN_LENGTH, parseSecrets, type AccessSecrets, type Grant } from "./access/policy.js";
+
+export { constantTimeEqual } from "./access/identify.js";
+export { MIN_TOKEN_LENGTH };
 
 type App = (request: Request) => Promise<Response>;
 
-/** The token settings of the Worker's env (`BALLOT_TOKENS` is a secret; `BALLOT_REQUIRE_TOKENS` a var). */
-export interface AuthEnv {
-  BALLOT_TOKENS?: string;
+/**
+ * The token settings of the Worker's env: the secrets `BALLOT_TOKENS` (full data access), `BALLOT_ACCESS` (scoped
+ * grants by token hash), `BALLOT_ADMIN_TOKENS` (the operator's routes), the var `BALLOT_REQUIRE_TOKENS`, and the
+ * rate limiting binding `BALLOT_RATE_LIMIT` with the period it was configured with (`BALLOT_RATE_PERIOD_S`).
+ */
+export interface AuthEnv extends AccessSecrets {
   BALLOT_REQUIRE_TOKENS?: string;
+  BALLOT_RATE_LIMIT?: RateLimiter;
+  BALLOT_RATE_PERIOD_S?: string;
 }
 
 export interface AuthOptions {
-  /** Accepted bearer tokens (several during a rotation). Empty: no authentication. */
+  /** Bearer tokens with full data access (several during a rotation). */
   readonly tokens: readonly string[];
+  /** Scoped grants, by the SHA-256 of their token (BALLOT_ACCESS). */
+  readonly access?: readonly { readonly sha256: string; readonly grant: Grant }[];
+  /** Tokens for the operator's routes only. */
+  readonly adminTokens?: readonly string[];
   /** Refuse to serve at all when no tokens are configured (production). */
   readonly requireTokens: boolean;
+  readonly rateLimiter?: RateLimiter;
+  readonly ratePeriodS?: number;
   /** Told once, at the first request, that the server is open. */
   readonly warn?: (message: string) => void;
 }
 
-/** Shortest token accepted: a token is a secret, not a password; 16 random characters at least. */
-export const MIN_TOKEN_LENGTH = 16;
-
 /**
- * Reads `BALLOT_TOKENS` (comma-separated) and `BALLOT_REQUIRE_TOKENS`. Throws on a malformed or short token: a bad
+ * Reads the secrets and vars. Throws on a malformed or short token, a malformed BALLOT_ACCESS, or a bad var: a bad
  * secret must fail loudly, not quietly let everyone in or lock everyone out.
  */
 export function authOptionsFrom(env: AuthEnv): AuthOptions {
-  const tokens = (env.BALLOT_TOKENS ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-  for (const token of tokens) {
-    if (token.length < MIN_TOKEN_LENGTH || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
-      throw new Error(
-        `BALLOT_TOKENS: every token must be at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (then =), comma-separated`,
-      );
-    }
-  }
+  const parsed = parseSecrets(env);
   const require = (env.BALLOT_REQUIRE_TOKENS ?? "false").trim();
   if (require !== "true" && require !== "false") throw new Error('BALLOT_REQUIRE_TOKENS must be "true" or "false"');
-  return { tokens, requireTokens: require === "true" };
-}
-
-/**
- * Bearer-token authentication around the whole app (key, lock, health, OpenAPI and admin routes alike).
- * - Tokens configured: every request needs `Authorization: Bearer <token>`, else 401 with `WWW-Authenticate`.
- *   Tokens are compared by their SHA-256 digests in constant time, against every configured token.
- * - No tokens and `requireTokens` (production): closed. Every request is 500 `misconfigured`.
- * - No tokens otherwise (local dev): open, with one warning in the log.
- */
-export function withAuth(app: App, options: AuthOptions): App {
-  const warn = options.warn ?? ((message: string) => console.warn(message));
-  if (options.tokens.length === 0) {
-    if (options.requireTokens) {
-      return async () =>
-        errorResponse(
-          new ApiError(500, "misconfigured", "this deployment requires bearer tokens and has none: set the BALLOT_TOKENS secret"),
-        );
-    }
-    let warned = false;
-    return (request) => {
-      if (!warned) {
-        warned = true;
-        warn("ballot: BALLOT_TOKENS is not set, so the API is open to anyone who can reach it (fine for local dev only)");
-      }
-      return app(request);
-    };
-  }
-  const digests = Promise.all(options.tokens.map(digest));
-  return async (request) => {
-    const presented = bearer(request.headers.get("authorization"));
-    if (presented === null) return unauthorized("send Authorization: Bearer <token>", false);
-    const candidate = await digest(presented);
-    let matched = 0;
-    for (const known of await digests) matched |= constantTimeEqual(candidate, known);
-    if (matched !== 1) return unauthorized("the bearer token is not valid", true);
-    return app(request);
+  const period = (env.BALLOT_RATE_PERIOD_S ?? "10").trim();
+  if (period !== "10" && period !== "60") throw new Error('BALLOT_RATE_PERIOD_S must be "10" or "60" (the rate limiting binding\'s period)');
+  return {
+    tokens: parsed.tokens,
+    access: parsed.access,
+    adminTokens: parsed.adminTokens,
+    requireTokens: require === "true",
+    ...(env.BALLOT_RATE_LIMIT === undefined ? {} : { rateLimiter: env.BALLOT_RATE_LIMIT }),
+    ratePeriodS: Number(period),
   };
 }
 
-function bearer(header: string | null): string | null {
-  if (header === null) return null;
-  const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
-  return match?.[1] ?? null;
-}
-
-async function digest(token: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-}
-
-/** 1 when equal, 0 otherwise; time depends only on the length (always 32: both are SHA-256 digests). */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length) return 0;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-  return diff === 0 ? 1 : 0;
-}
-
-function unauthorized(message: string, invalidToken: boolean): Response {
-  const challenge = invalidToken ? 'Bearer realm="ballot", error="invalid_token"' : 'Bearer realm="ballot"';
-  return errorResponse(new ApiError(401, "unauthorized", message, {}, { "www-authenticate": challenge }));
+/**
+ * Authentication and scopes around the whole app (access/guard.ts): 401 without a valid token, 403 outside its
+ * scope, 429 past its rate limit; closed (500 `misconfigured`) in production without tokens; open with a warning in
+ * local dev without tokens. Tokens are compared by their SHA-256 digests in constant time, against every grant.
+ */
+export function withAuth(app: App, options: AuthOptions): App {
+  const grants = grantsOf({ access: options.access ?? [], tokens: options.tokens, adminTokens: options.adminTokens ?? [] });
+  // A rejection is answered per request (500 misconfigured); do not let it count as unhandled meanwhile.
+  grants.catch(() => {});
+  return withAccess(app, {
+    grants,
+    requireTokens: options.requireTokens,
+    ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter, ratePeriodS: options.ratePeriodS ?? 10 }),
+    ...(options.warn === undefined ? {} : { warn: options.warn }),
+  });
 }

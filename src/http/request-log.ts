@@ -1,4 +1,5 @@
 import { utf8Bytes } from "../core/key-hash.js";
+import { grantNameOf } from "./access/guard.js";
 import { errorCodes } from "./errors.js";
 import { pathOf } from "./request-path.js";
 
@@ -16,6 +17,8 @@ export interface RequestLogLine {
   readonly route: string | null;
   /** FNV-1a (64-bit, 16 hex digits) of the key (or lock name), when the route has one: for correlation, not secrecy. */
   readonly keyHash?: string;
+  /** The name of the token's grant (access/policy.ts), never the token; absent without tokens or a valid one. */
+  readonly token?: string;
   readonly status: number;
   /** "ok", "not_modified", or the error code (`precondition_failed`, `unavailable`, `outcome_unknown`, ...). */
   readonly outcome: string;
@@ -51,11 +54,13 @@ export function withRequestLog(
     const secret = matched === undefined ? undefined : secretParam(matched.segments, segments);
     const keyHash = secret === undefined ? undefined : keyHashOf(decodeOrRaw(secret));
     const response = await app(request);
+    const token = grantNameOf(request);
     const line: RequestLogLine = {
       msg: "request",
       method: request.method,
       route: matched?.pattern ?? null,
       ...(keyHash === undefined ? {} : { keyHash }),
+      ...(token === undefined ? {} : { token }),
       status: response.status,
       outcome: await outcomeOf(response),
       ...timingOf(response.headers.get("server-timing")),

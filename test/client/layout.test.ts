@@ -5,7 +5,7 @@
  * running change that advances one step per poll. The live server's side is tested in test/workers.
  */
 import { describe, expect, it } from "vitest";
-import { BadRequest, Conflict, Forbidden, LayoutChangeFailed, Unauthorized, createClient, type Layout, type LayoutChangeStatus } from "../../src/client/index.js";
+import { BadRequest, Conflict, Forbidden, LayoutChangeFailed, Unauthorized, Unavailable, createClient, type Layout, type LayoutChangeStatus } from "../../src/client/index.js";
 import { EXIT } from "../../src/cli/exit-codes.js";
 import type { CliIO } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
@@ -121,6 +121,12 @@ describe("client: layout", () => {
     expect(refused).toMatchObject({ status: 403, code: "forbidden" });
     const admin = createClient({ baseUrl: "http://ballot.test", token: ADMIN, fetch: server.fetch });
     await expect(admin.changeLayout({ groups: 5000 })).rejects.toBeInstanceOf(BadRequest);
+  });
+
+  it("429 rate_limited is Unavailable with the server's Retry-After (not applied, retry later)", async () => {
+    const limited = async () => new Response(JSON.stringify({ error: { code: "rate_limited", message: "over its rate limit" } }), { status: 429, headers: { "retry-after": "10", "content-type": "application/json" } });
+    const client = createClient({ baseUrl: "http://ballot.test", token: ADMIN, fetch: limited });
+    await expect(client.put("k", "v")).rejects.toMatchObject({ constructor: Unavailable, code: "rate_limited", retryAfter: 10 });
   });
 });
 

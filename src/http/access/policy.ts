@@ -37,13 +37,31 @@ const GRANT_FIELDS = new Set(["name", "sha256", "read", "write", "admin"]);
 const MAX_PREFIX_BYTES = 1024;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** The secrets, read and checked (synchronously, so a malformed one fails at startup); tokens not yet hashed. */
+export interface ParsedSecrets {
+  readonly access: readonly { readonly sha256: string; readonly grant: Grant }[];
+  readonly tokens: readonly string[];
+  readonly adminTokens: readonly string[];
+}
+
+export function parseSecrets(secrets: AccessSecrets): ParsedSecrets {
+  return {
+    access: parseAccess(secrets.BALLOT_ACCESS),
+    tokens: tokensOf(secrets.BALLOT_TOKENS, "BALLOT_TOKENS"),
+    adminTokens: tokensOf(secrets.BALLOT_ADMIN_TOKENS, "BALLOT_ADMIN_TOKENS"),
+  };
+}
+
 /** Every grant the secrets describe, in order: BALLOT_ACCESS's, then BALLOT_TOKENS', then BALLOT_ADMIN_TOKENS'. */
 export async function grantsFrom(secrets: AccessSecrets): Promise<GrantEntry[]> {
-  const entries: GrantEntry[] = parseAccess(secrets.BALLOT_ACCESS).map(({ sha256, grant }) => ({ digest: fromHex(sha256), grant }));
-  const full = tokensOf(secrets.BALLOT_TOKENS, "BALLOT_TOKENS");
-  const admin = tokensOf(secrets.BALLOT_ADMIN_TOKENS, "BALLOT_ADMIN_TOKENS");
-  for (const [i, token] of full.entries()) entries.push({ digest: await sha256(token), grant: { name: `BALLOT_TOKENS[${i}]`, read: [""], write: [""], admin: false } });
-  for (const [i, token] of admin.entries()) entries.push({ digest: await sha256(token), grant: { name: `BALLOT_ADMIN_TOKENS[${i}]`, read: [], write: [], admin: true } });
+  return grantsOf(parseSecrets(secrets));
+}
+
+/** The grants with each token's digest; rejects when one token would carry two grants. */
+export async function grantsOf(parsed: ParsedSecrets): Promise<GrantEntry[]> {
+  const entries: GrantEntry[] = parsed.access.map(({ sha256: hex, grant }) => ({ digest: fromHex(hex), grant }));
+  for (const [i, token] of parsed.tokens.entries()) entries.push({ digest: await sha256(token), grant: { name: `BALLOT_TOKENS[${i}]`, read: [""], write: [""], admin: false } });
+  for (const [i, token] of parsed.adminTokens.entries()) entries.push({ digest: await sha256(token), grant: { name: `BALLOT_ADMIN_TOKENS[${i}]`, read: [], write: [], admin: true } });
   const seen = new Set<string>();
   for (const entry of entries) {
     const hex = toHex(entry.digest);
