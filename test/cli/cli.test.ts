@@ -237,7 +237,7 @@ describe("ballot usage", () => {
   it("has --help for every command, and refuses what it does not understand with exit 2", async () => {
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const name of ["get", "put", "cas", "incr", "del", "lock", "health", "layout"]) {
+    for (const name of ["get", "put", "cas", "incr", "del", "lock", "health", "layout", "token"]) {
       expect(top.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
       const help = await cli([name, "--help"]);
       expect(help.code).toBe(0);
