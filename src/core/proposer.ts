@@ -359,7 +359,9 @@ export class Proposer {
     for (let i = 0; i < members.length; i++) rotated.push(members[(start + i) % members.length]!);
     if (this.config.nearestPeeks === false) return { order: rotated, hedgeMs };
     const order = this.latencies.nearestFirst(rotated, this.clock.now());
-    return { order, hedgeMs: this.latencies.hedgeMs(this.quorum.bareQuorum(order)) };
+    // A tail past the round timeout would never hedge: half the timeout at most leaves the others time to answer.
+    const tail = this.latencies.hedgeMs(this.quorum.bareQuorum(order));
+    return { order, hedgeMs: Math.min(tail, Math.max(hedgeMs, this.config.roundTimeoutMs / 2)) };
   }
 
   /**

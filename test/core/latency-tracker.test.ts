@@ -141,4 +141,20 @@ describe("proposer: peeks at the nearest majority", () => {
     expect(took).toBeGreaterThanOrEqual(70);
     expect(took).toBeLessThanOrEqual(100);
   });
+
+  it("hedges by half the round timeout at the latest, so the others can still answer within the round", async () => {
+    const cluster = new Cluster(3);
+    const { proposer, link } = cluster.proposer("p", { config: { peekHedgeMs: 20, roundTimeoutMs: 200 } });
+    const far = { 0: { delayMs: 5 }, 1: { delayMs: 90 }, 2: { delayMs: 95 } };
+    link.set(far);
+    for (let i = 0; i < 3; i++) await cluster.clock.runUntil(proposer.change(`k${i}`, write(enc("a"), "t")));
+    await cluster.clock.advance(200);
+    link.set({ ...far, 1: "hang" });
+    const started = cluster.clock.now();
+    const read = await cluster.clock.runUntil(proposer.read("k0"));
+    expect(read.kind).toBe("applied");
+    expect(read.stats.rounds).toBe(1);
+    // Acceptor 1's observed tail is well past 100 ms; the hedge fires at 100 and acceptor 2 answers 95 ms later.
+    expect(cluster.clock.now() - started).toBe(195);
+  });
 });
