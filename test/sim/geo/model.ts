@@ -24,6 +24,7 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { kind: "one-do", id: "one-do-enam", label: "one DO in enam", region: "enam" },
   { kind: "one-do", id: "one-do-weur", label: "one DO in weur", region: "weur" },
   { kind: "leader", id: "leader-enam-3", label: "leader in enam, members wnam,enam,weur", members: ["enam", "wnam", "weur"] },
+  { kind: "leader", id: "leader-weur-3", label: "leader in weur, members weur,eeur,enam", members: ["weur", "eeur", "enam"] },
   { kind: "leader", id: "leader-enam-5", label: "leader in enam, members wnam,enam,weur,eeur,apac", members: ["enam", "wnam", "weur", "eeur", "apac"] },
 ];
 
