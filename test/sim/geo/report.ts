@@ -152,7 +152,7 @@ export function svgChart(result: ModelResult, command: string): string {
   const width = 960;
   const panelHeight = 260;
   const left = 50;
-  const top = 60;
+  const top = 50 + 14 * CHART_SYSTEMS.length;
   const gap = 70;
   const max = Math.max(
     50,
@@ -168,8 +168,8 @@ export function svgChart(result: ModelResult, command: string): string {
   parts.push(`<text x="${left}" y="18" font-size="14" font-weight="bold">p50 latency at the client's point of presence, by client region (ms, geo model)</text>`);
   parts.push(`<text x="${left}" y="34" fill="#555">${escape(command)}; seed ${result.seed}, ${result.ops} operations per cell</text>`);
   systems.forEach((s, i) => {
-    const x = left + i * 230;
-    parts.push(`<rect x="${x}" y="42" width="10" height="10" fill="${COLORS[i]}"/><text x="${x + 14}" y="51">${escape(s.label)}</text>`);
+    const y = 42 + i * 14;
+    parts.push(`<rect x="${left}" y="${y}" width="10" height="10" fill="${COLORS[i]}"/><text x="${left + 14}" y="${y + 9}">${escape(s.label)}</text>`);
   });
   panels.forEach((w, p) => {
     const y0 = top + p * (panelHeight + gap) + 20;
