@@ -2,7 +2,7 @@ import { BallotIssuer, compareBallots, sameBallot, type Ballot } from "./ballot.
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
-import type { AcceptorReply, Peeked, Promised } from "./messages.js";
+import type { AcceptorReply, AcceptorRequest, Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import { MajorityConfig } from "./quorum/majority.js";
 import { acceptorIds, type AcceptorId, type QuorumConfig } from "./quorum/quorum-config.js";
@@ -10,6 +10,7 @@ import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./registe
 import { highestAccepted, runRound, type Fanout, type Granted } from "./round.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
+import { LatencyTracker } from "./latency-tracker.js";
 
 export interface ProposerConfig {
   /** N: 3, 5 or 7 acceptors. */
@@ -26,6 +27,11 @@ export interface ProposerConfig {
    * many ms (default 20); negative asks all at once. Peeks write nothing, so asking fewer is pure saving.
    */
   readonly peekHedgeMs?: number;
+  /**
+   * Peeks go to the nearest majority, as learnt from reply times, and the hedge waits for that majority's observed
+   * tail (at least `peekHedgeMs`). Default true; false starts at a random acceptor and hedges after `peekHedgeMs`.
+   */
+  readonly nearestPeeks?: boolean;
   /** Accepts carry the proposer's next ballot as a promise, so its next change of the key skips the prepare. */
   readonly piggyback: boolean;
   /** How many keys' piggybacked promises one proposer remembers. */
@@ -114,6 +120,8 @@ export class Proposer {
   /** When each recently contended key last had a round apply several changes, oldest first. */
   private readonly contended = new Map<string, number>();
   private readonly admission: Admission;
+  /** How long each acceptor takes to answer, from every reply this proposer gets (whom to peek at first). */
+  private readonly latencies: LatencyTracker;
 
   constructor(
     readonly id: string,
@@ -126,6 +134,30 @@ export class Proposer {
     this.quorum = new MajorityConfig(acceptorIds(config.acceptors));
     this.promises = new PromiseCache(config.promiseCacheSize);
     this.admission = new Admission(config.admission ?? DEFAULT_ADMISSION_LIMITS);
+    this.latencies = new LatencyTracker({ floorMs: Math.max(0, config.peekHedgeMs ?? 20) });
+  }
+
+  /** Sends one request and times its reply for the latency tracker. */
+  private send(index: AcceptorId, request: AcceptorRequest): Promise<AcceptorReply> {
+    const sentAt = this.clock.now();
+    this.latencies.sent(index, sentAt);
+    let reply: Promise<AcceptorReply>;
+    try {
+      reply = this.transport.send(index, request);
+    } catch (error) {
+      this.latencies.failed(index, sentAt, sentAt);
+      throw error;
+    }
+    return reply.then(
+      (r) => {
+        this.latencies.replied(index, sentAt, this.clock.now());
+        return r;
+      },
+      (error: unknown) => {
+        this.latencies.failed(index, sentAt, this.clock.now());
+        throw error;
+      },
+    );
   }
 
   /** A linearizable read: one peek round when a majority agrees, otherwise a full identity change. */
@@ -314,17 +346,22 @@ export class Proposer {
   }
 
   /**
-   * Peeks go to a bare quorum first, starting at a random acceptor to spread the load; the others are asked
-   * when one of those fails, or after the hedge delay (a slow acceptor then costs the delay, not a round timeout).
+   * Peeks go to a bare quorum first: the nearest majority as replies so far tell (among equally near acceptors, from
+   * a random one on, to spread the load). The others are asked when one of those fails, or once the slowest of them
+   * is past its observed tail (a slow acceptor then costs that wait, not a round timeout).
    */
   private peekFanout(): Fanout | undefined {
     const members = this.quorum.members;
     const hedgeMs = this.config.peekHedgeMs ?? 20;
     if (hedgeMs < 0) return undefined;
     const start = Math.floor(this.random.next() * members.length);
-    const order: AcceptorId[] = [];
-    for (let i = 0; i < members.length; i++) order.push(members[(start + i) % members.length]!);
-    return { order, hedgeMs };
+    const rotated: AcceptorId[] = [];
+    for (let i = 0; i < members.length; i++) rotated.push(members[(start + i) % members.length]!);
+    if (this.config.nearestPeeks === false) return { order: rotated, hedgeMs };
+    const order = this.latencies.nearestFirst(rotated, this.clock.now());
+    // A tail past the round timeout would never hedge: half the timeout at most leaves the others time to answer.
+    const tail = this.latencies.hedgeMs(this.quorum.bareQuorum(order));
+    return { order, hedgeMs: Math.min(tail, Math.max(hedgeMs, this.config.roundTimeoutMs / 2)) };
   }
 
   /**
@@ -348,7 +385,7 @@ export class Proposer {
     const tally = await runRound<Peeked>(
       this.quorum,
       "peeked",
-      (i) => this.transport.send(i, { type: "peek", key }),
+      (i) => this.send(i, { type: "peek", key }),
       this.clock,
       this.roundTimeout(deadline),
       this.peekFanout(),
@@ -418,7 +455,7 @@ export class Proposer {
         const tally = await runRound<Promised>(
           this.quorum,
           "promised",
-          (i) => this.transport.send(i, { type: "prepare", key, ballot }),
+          (i) => this.send(i, { type: "prepare", key, ballot }),
           this.clock,
           this.roundTimeout(deadline),
         );
@@ -465,7 +502,7 @@ export class Proposer {
       const tally = await runRound(
         this.quorum,
         "accepted",
-        (i) => this.transport.send(i, { type: "accept", key, ballot, state: next, promiseNext }),
+        (i) => this.send(i, { type: "accept", key, ballot, state: next, promiseNext }),
         this.clock,
         this.roundTimeout(deadline),
       );
