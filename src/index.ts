@@ -11,7 +11,7 @@ import { ApiError, errorResponse } from "./http/errors.js";
 import { withFairIntake } from "./http/fair-intake.js";
 import { healthRoutes } from "./http/health.js";
 import { lockRoutes } from "./http/locks.js";
-import { openApiRoutes } from "./http/openapi-document.js";
+import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
 import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
