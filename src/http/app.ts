@@ -3,7 +3,7 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { ApiError, errorCodes, errorResponse } from "./errors.js";
 import { keyRoutes, type Registers } from "./keys.js";
 import { pathOf } from "./request-path.js";
-import type { Handler, Method, Route } from "./route.js";
+import { patternMatches, type Handler, type Method, type Route } from "./route.js";
 
 export interface AppOptions {
   readonly registers: Registers;
@@ -51,7 +51,7 @@ export function createRouter(routes: readonly Route[], logError: (error: unknown
   /** No Hono route took it: a pattern with an empty parameter, another method (405), or no route (404). */
   const unmatched = async (request: Request): Promise<Response> => {
     const segments = segmentsOf(request);
-    const route = compiled.find((r) => matches(r.segments, segments));
+    const route = compiled.find((r) => patternMatches(r.segments, segments));
     if (route === undefined) throw new ApiError(404, "not_found", `no route for ${pathOf(request)}`);
     return answer(route, request, segments);
   };
@@ -82,10 +82,6 @@ async function answer(route: CompiledRoute, request: Request, segments: readonly
   const handler: Handler | undefined = route.methods[request.method as Method];
   if (handler === undefined) throw new ApiError(405, "method_not_allowed", `allowed: ${route.allow}`, {}, { allow: route.allow });
   return remember(request, await handler(request, paramsOf(route.segments, segments)));
-}
-
-function matches(pattern: readonly string[], segments: readonly string[]): boolean {
-  return pattern.length === segments.length && pattern.every((p, i) => p.startsWith(":") || p === segments[i]);
 }
 
 /** The pattern's parameters, as the raw (percent-encoded) segments of the path. */

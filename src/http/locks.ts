@@ -43,6 +43,16 @@ const lockConflict = {
 const jsonBody = (schema: z.ZodType) => ({ required: true, description: "JSON whatever its Content-Type.", content: { "application/json": { schema } } });
 const leaseReply = (description: string) => ({ description, headers: { "Server-Timing": serverTimingHeader }, content: { "application/json": { schema: LeaseBody } } });
 
+/** `POST /v1/locks/{name}/{action}`: its body, its success, and the failures every action shares. */
+function lockActionOperation(operationId: string, summary: string, body: z.ZodType, success: Operation["responses"]): Operation {
+  return {
+    operationId,
+    summary,
+    request: { params: keyParam("name", "nightly-job"), body: jsonBody(body) },
+    responses: { ...success, 409: lockConflict, 413: errorReply("payload_too_large."), ...protocolFailures },
+  };
+}
+
 /** The OpenAPI operations of the lock routes, by pattern and method. */
 export const lockOperations = {
   "/v1/locks/:name": {
@@ -54,33 +64,17 @@ export const lockOperations = {
     },
   },
   "/v1/locks/:name/acquire": {
-    POST: {
-      operationId: "acquireLock",
-      summary: "Acquire a lease; the token (fencing token) grows strictly across owners",
-      request: { params: keyParam("name", "nightly-job"), body: jsonBody(AcquireBody) },
-      responses: { 200: leaseReply("Acquired."), 409: lockConflict, 413: errorReply("payload_too_large."), ...protocolFailures },
-    },
+    POST: lockActionOperation("acquireLock", "Acquire a lease; the token (fencing token) grows strictly across owners", AcquireBody, {
+      200: leaseReply("Acquired."),
+    }),
   },
   "/v1/locks/:name/renew": {
-    POST: {
-      operationId: "renewLock",
-      summary: "Extend a held lease",
-      request: { params: keyParam("name", "nightly-job"), body: jsonBody(RenewBody) },
-      responses: { 200: leaseReply("Renewed."), 409: lockConflict, 413: errorReply("payload_too_large."), ...protocolFailures },
-    },
+    POST: lockActionOperation("renewLock", "Extend a held lease", RenewBody, { 200: leaseReply("Renewed.") }),
   },
   "/v1/locks/:name/release": {
-    POST: {
-      operationId: "releaseLock",
-      summary: "Release a held lease",
-      request: { params: keyParam("name", "nightly-job"), body: jsonBody(ReleaseBody) },
-      responses: {
-        204: { description: "Released.", headers: { "Server-Timing": serverTimingHeader } },
-        409: lockConflict,
-        413: errorReply("payload_too_large."),
-        ...protocolFailures,
-      },
-    },
+    POST: lockActionOperation("releaseLock", "Release a held lease", ReleaseBody, {
+      204: { description: "Released.", headers: { "Server-Timing": serverTimingHeader } },
+    }),
   },
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 

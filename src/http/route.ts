@@ -18,3 +18,8 @@ export interface Route {
   /** Left out for the dev-only admin routes: they are not part of the API (and not in the document). */
   readonly operations?: Readonly<Partial<Record<Method, Operation>>>;
 }
+
+/** Whether a path's segments fit a pattern's (`:name` takes any one segment, an empty one too). */
+export function patternMatches(pattern: readonly string[], segments: readonly string[]): boolean {
+  return pattern.length === segments.length && pattern.every((p, i) => p.startsWith(":") || p === segments[i]);
+}
