@@ -57,7 +57,13 @@ export function createRouter(routes: readonly Route[], logError: (error: unknown
   };
 
   const app = async (request: Request): Promise<Response> => {
-    const response = await hono.fetch(request);
+    let response: Response;
+    try {
+      response = await hono.fetch(request);
+    } catch (error) {
+      // Hono's onError sees only Error instances; anything else thrown is rethrown, and still must not leak.
+      return failureResponse(error, logError);
+    }
     // Hono answers HEAD with a copy of the GET answer: carry the error code over for the request log.
     if (request.method === "HEAD") carryErrorCode(request, response);
     return response;
