@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env.js";
+import type { RequestLogLine } from "../../src/http/request-log.js";
 import { serve } from "../../src/index.js";
 import { BASE, call, freshKey, keyPath } from "./helpers.js";
 
@@ -410,6 +411,25 @@ describe("console assets", () => {
         expect(refused.headers.get("allow")).toBe("GET, HEAD");
         await expectError(refused, 405, "method_not_allowed", "allowed: GET, HEAD", `${method} ${path}`);
       }
+    }
+  });
+});
+
+describe("the request log behind the surface", () => {
+  it("logs the error code of a HEAD answer too, though HEAD answers carry no body", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20)); // earlier requests' lines go out first
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const app = serve({ ...(env as unknown as Env), BALLOT_CLUSTER: "surface-log" });
+      expect((await app(new Request(BASE + keyPath(freshKey("absent")), { method: "HEAD" }))).status).toBe(404);
+      expect((await app(new Request(BASE + "/v1/health", { method: "HEAD" }))).status).toBe(405);
+      await vi.waitFor(() => expect(lines).toHaveLength(2));
+      const [missing, refused] = lines.map((l) => JSON.parse(l) as RequestLogLine);
+      expect(missing).toMatchObject({ method: "HEAD", route: "/v1/keys/:key", status: 404, outcome: "not_found" });
+      expect(refused).toMatchObject({ method: "HEAD", route: "/v1/health", status: 405, outcome: "method_not_allowed" });
+    } finally {
+      spy.mockRestore();
     }
   });
 });
