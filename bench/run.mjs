@@ -7,7 +7,8 @@
 //   options: --no-dev (skip the wrangler dev pass), --no-accounting, --out <file> (default bench/results/latest.json),
 //            --cells read,write_same (only these cells; then the default --out is bench/results/cells.json, so a partial
 //            run never replaces the full run's figures in latest.json, see docs/benchmark.md),
-//            --variant NAME:VAR=VALUE,... (another Ballot N=3 with these vars, side by side; see VARIANTS)
+//            --variant NAME:VAR=VALUE,... (another Ballot N=3 with these vars, side by side; see VARIANTS),
+//            --compare <dir> (another Ballot N=3 built from the source tree at <dir>, side by side; see COMPARE)
 //
 // A benchmark, not a test: it asserts nothing about timings. It fails loudly (exit 1) only when a counter's final
 // value differs from the acknowledged increments, which is a correctness bug.
@@ -90,12 +91,23 @@ const VARIANTS = argv
     return { name: `ballot3_${name}`, label: `Ballot N=3 ${assignments}`, entry: "src/index.ts", className: "Acceptor", binding: "ACCEPTOR", n: 3, vars };
   });
 
+// --compare <dir>: one more Ballot N=3 system built from another source tree (e.g. `git worktree add /tmp/before
+// <base>`), measured in the same run as this tree's, so a change's cost is read off one run: "before" vs "after".
+const compareIndex = argv.indexOf("--compare");
+const COMPARE = compareIndex >= 0 ? path.resolve(argv[compareIndex + 1]) : null;
+if (COMPARE !== null && !fs.existsSync(path.join(COMPARE, "src/index.ts"))) throw new Error(`--compare: no src/index.ts in ${COMPARE}`);
+const COMPARED =
+  COMPARE === null
+    ? []
+    : [{ name: "ballot3_before", label: "Ballot N=3 before", entry: path.join(COMPARE, "src/index.ts"), className: "Acceptor", binding: "ACCEPTOR", n: 3, vars: {} }];
+
 const SYSTEMS = [
   { name: "ballot3", label: "Ballot N=3", entry: "src/index.ts", accounting: "bench/accounting/ballot-entry.ts", className: "Acceptor", binding: "ACCEPTOR", n: 3 },
   { name: "ballot5", label: "Ballot N=5", entry: "src/index.ts", accounting: "bench/accounting/ballot-entry.ts", className: "Acceptor", binding: "ACCEPTOR", n: 5 },
   { name: "skeleton3", label: "skeleton N=3", entry: "bench/skeleton/worker.ts", accounting: "bench/accounting/skeleton-entry.ts", className: "SkeletonAcceptor", binding: "ACCEPTOR", n: 3 },
   { name: "baseline", label: "one DO/key", entry: "bench/baseline/worker.ts", className: "Register", binding: "REGISTER", n: 1 },
   ...VARIANTS,
+  ...COMPARED,
 ];
 
 const knownWorkerd = new Set();
@@ -629,6 +641,18 @@ function report(result) {
     ]);
   }
   lines.push(table(r2));
+  if (result.compare) {
+    lines.push("", `Before (${result.compare.dir}, ${result.compare.git}) vs after (this tree, ${result.machine.git}), Ballot N=3, same run:`);
+    const r3 = [["cell", "before", "after", "after/before"]];
+    for (const sc of SCENARIOS.filter((x) => R[x.id]?.ballot3_before)) {
+      for (const [metric, unit] of metricsOf(sc)) {
+        const before = R[sc.id].ballot3_before[metric];
+        const after = R[sc.id].ballot3?.[metric];
+        r3.push([`${sc.label}: ${unit}`, fmt(before), fmt(after), fmt(before && after ? round(after / before, 3) : null)]);
+      }
+    }
+    lines.push(table(r3));
+  }
   const problems = [];
   for (const sc of SCENARIOS)
     for (const n of names) {
@@ -673,10 +697,10 @@ function report(result) {
 
 const LOAD_AT_START = os.loadavg().map((x) => round(x, 2));
 
-function gitState() {
+function gitState(dir = ROOT) {
   try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() !== "";
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: dir }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: dir }).toString().trim() !== "";
     return `${head}${dirty ? " + uncommitted changes in src/" : ""}`;
   } catch {
     return null;
@@ -809,6 +833,7 @@ async function main() {
     targets: targets.map(({ id, text, ratio, met, limit, op }) => ({ id, text, ratio, limit, op, met })),
     dev,
     accounting: acct,
+    compare: COMPARE === null ? undefined : { dir: COMPARE, git: gitState(COMPARE) },
   };
   const text = report(result);
   result.table = text;

@@ -21,10 +21,14 @@ export function wranglerVars() {
   return vars;
 }
 
-/** Bundles a Worker entry (path from the repository root) for workerd into `outfile`, as wrangler would. */
+/**
+ * Bundles a Worker entry (path from the repository root, or absolute: another source tree) for workerd into `outfile`,
+ * as wrangler would. Packages a tree lacks are taken from this repository's node_modules.
+ */
 export async function bundleWorker(entry, outfile) {
   await esbuild.build({
-    entryPoints: [path.join(ROOT, entry)],
+    entryPoints: [path.resolve(ROOT, entry)],
+    nodePaths: [path.join(ROOT, "node_modules")],
     bundle: true,
     format: "esm",
     platform: "neutral",

@@ -13,7 +13,7 @@ import { withTimeout } from "../cluster/runtime.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { decodeKey } from "./key-path.js";
-import type { Route } from "./router.js";
+import type { Route } from "./route.js";
 
 /**
  * Dev-only admin routes (DEV_ADMIN = "true"; never registered otherwise, so they answer 404 in production):

@@ -1,6 +1,10 @@
-import { ApiError, json } from "./errors.js";
-import type { Route } from "./router.js";
+import { z } from "@hono/zod-openapi";
+import { errorReply, internal, unauthorized } from "./api-schemas.js";
+import { json } from "./errors.js";
+import type { Method, Operation, Route } from "./route.js";
+import { validate } from "./validation.js";
 import type { AcceptorProbe } from "../cluster/acceptor-probe.js";
+import { SHARD_COUNT } from "../cluster/placement.js";
 
 export type AcceptorHealth =
   | { readonly index: number; readonly ok: true; readonly latencyMs: number; readonly locationHint: string | null }
@@ -13,6 +17,52 @@ export interface ShardHealth {
   readonly majority: boolean;
   readonly acceptors: readonly AcceptorHealth[];
 }
+
+/** `?shard=s`: one shard of `shards`, as 1 to 4 decimal digits. */
+export function HealthQuery(shards: number) {
+  const SHARD = { error: `shard must be an integer from 0 to ${shards - 1}` };
+  const shard = z
+    .string()
+    .regex(/^\d{1,4}$/, SHARD)
+    .refine((raw) => Number(raw) < shards, SHARD)
+    .optional()
+    .openapi({ param: { name: "shard", in: "query" }, description: "Probe this shard only.", type: "integer", minimum: 0, maximum: shards - 1, example: 3 });
+  return z.object({ shard });
+}
+
+const AcceptorHealthBody = z.object({
+  index: z.number().int(),
+  ok: z.boolean(),
+  latencyMs: z.number(),
+  locationHint: z.string().nullable(),
+  error: z.string().optional(),
+});
+const HealthBody = z
+  .object({
+    status: z.enum(["ok", "degraded", "unavailable"]),
+    acceptors: z.number().int(),
+    majority: z.number().int(),
+    shards: z.array(z.object({ shard: z.number().int(), reachable: z.number().int(), majority: z.boolean(), acceptors: z.array(AcceptorHealthBody) })),
+  })
+  .openapi("Health");
+
+/** The OpenAPI operation of the health route. */
+export const healthOperations = {
+  "/v1/health": {
+    GET: {
+      operationId: "health",
+      summary: "Ping every acceptor (of one shard, or of all shards)",
+      request: { query: HealthQuery(SHARD_COUNT) },
+      responses: {
+        200: { description: "Every probed shard has a reachable majority (status ok or degraded).", content: { "application/json": { schema: HealthBody } } },
+        400: errorReply("invalid_argument: a bad shard."),
+        401: unauthorized,
+        500: internal,
+        503: { description: "Some probed shard has no reachable majority (status unavailable).", content: { "application/json": { schema: HealthBody } } },
+      },
+    },
+  },
+} satisfies Record<string, Partial<Record<Method, Operation>>>;
 
 /**
  * `GET /v1/health[?shard=s]`: pings every acceptor of one shard (or of every shard) and reports which answered and
@@ -43,6 +93,8 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
     }
   };
 
+  const query = HealthQuery(probe.shards);
+
   const shardHealth = async (shard: number): Promise<ShardHealth> => {
     const acceptors = await Promise.all(Array.from({ length: probe.acceptors }, (_, i) => pingOne(shard, i)));
     const reachable = acceptors.filter((a) => a.ok).length;
@@ -54,16 +106,8 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
       pattern: "/v1/health",
       methods: {
         GET: async (request) => {
-          const raw = new URL(request.url).searchParams.get("shard");
-          let shards: number[];
-          if (raw === null) shards = Array.from({ length: probe.shards }, (_, s) => s);
-          else {
-            const shard = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-            if (!(shard < probe.shards)) {
-              throw new ApiError(400, "invalid_argument", `shard must be an integer from 0 to ${probe.shards - 1}`);
-            }
-            shards = [shard];
-          }
+          const { shard } = validate(query, { shard: new URL(request.url).searchParams.get("shard") ?? undefined });
+          const shards = shard === undefined ? Array.from({ length: probe.shards }, (_, s) => s) : [Number(shard)];
           const results = await Promise.all(shards.map(shardHealth));
           const healthy = results.every((s) => s.majority);
           const allUp = results.every((s) => s.reachable === probe.acceptors);
@@ -75,6 +119,7 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
           });
         },
       },
+      operations: healthOperations["/v1/health"],
     },
   ];
 }

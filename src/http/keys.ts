@@ -1,16 +1,114 @@
+import { z } from "@hono/zod-openapi";
 import { compareAndSet, create, increment, remove, replace, write, type Change } from "../core/change.js";
 import type { Outcome, Registers } from "../core/proposer.js";
 import { isLive, type Register } from "../core/register.js";
+import { errorReply, keyParam, protocolFailures, serverTimingHeader, versionHeaders } from "./api-schemas.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { failure, serverTiming } from "./outcome.js";
 import { decodeKey } from "./key-path.js";
 import { etag, readCondition, writeCondition } from "./preconditions.js";
-import type { Route } from "./router.js";
+import type { Method, Operation, Route } from "./route.js";
+import { parseJson, validate } from "./validation.js";
 
 export type { Registers } from "../core/proposer.js";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+const SAFE_BY = { error: '"by" must be a safe integer' };
+/** The body of an increment (an empty body means by 1). */
+export const IncrementBody = z
+  .object({ by: z.number(SAFE_BY).int(SAFE_BY).min(Number.MIN_SAFE_INTEGER, SAFE_BY).max(Number.MAX_SAFE_INTEGER, SAFE_BY) }, SAFE_BY)
+  .openapi({ example: { by: 5 } });
+
+const Version = z.object({ version: z.number().int().min(1) }).openapi("Version");
+const Value = z.string().openapi({ description: "Any bytes.", format: "binary", example: "hello" });
+const ifMatch = z.string().optional().openapi({ description: '`"<version>"`: compare-and-set on the version; `*`: only if the key exists.' });
+const notFound = errorReply("not_found: no such key.");
+const preconditionFailedReply = errorReply("precondition_failed, with the key's currentVersion (null when absent); nothing changed.");
+
+/** The OpenAPI operations of the key routes, by pattern and method. */
+export const keyOperations = {
+  "/v1/keys/:key": {
+    GET: {
+      operationId: "getKey",
+      summary: "Read a key",
+      request: {
+        params: keyParam("key", "greeting"),
+        headers: z.object({
+          "If-None-Match": z.string().optional().openapi({ description: 'Entity tags `"<version>"` (or `*`): 304 when one names the current version.' }),
+        }),
+      },
+      responses: {
+        200: { description: "The stored bytes with their content type; ETag is the version.", headers: versionHeaders, content: { "*/*": { schema: Value } } },
+        304: { description: "If-None-Match names the current version.", headers: versionHeaders },
+        404: notFound,
+        ...protocolFailures,
+      },
+    },
+    HEAD: {
+      operationId: "headKey",
+      summary: "Read a key's headers (version, content type, length)",
+      request: { params: keyParam("key", "greeting") },
+      responses: {
+        200: { description: "As GET, without a body.", headers: versionHeaders },
+        304: { description: "If-None-Match names the current version." },
+        404: { description: "No such key (no body)." },
+        ...protocolFailures,
+      },
+    },
+    PUT: {
+      operationId: "putKey",
+      summary: "Write a key (optionally compare-and-set or create-only)",
+      request: {
+        params: keyParam("key", "greeting"),
+        headers: z.object({ "If-Match": ifMatch, "If-None-Match": z.literal("*").optional().openapi({ description: "`*`: create only." }) }),
+        body: {
+          required: true,
+          description: "The value: any bytes; the Content-Type is stored and returned (default application/octet-stream).",
+          content: { "*/*": { schema: Value } },
+        },
+      },
+      responses: {
+        200: { description: "Replaced.", headers: versionHeaders, content: { "application/json": { schema: Version } } },
+        201: { description: "Created.", headers: versionHeaders, content: { "application/json": { schema: Version } } },
+        412: preconditionFailedReply,
+        413: errorReply("payload_too_large."),
+        ...protocolFailures,
+      },
+    },
+    DELETE: {
+      operationId: "deleteKey",
+      summary: "Delete a key (optionally only at a version)",
+      request: { params: keyParam("key", "greeting"), headers: z.object({ "If-Match": ifMatch }) },
+      responses: {
+        204: { description: "Deleted.", headers: { "Server-Timing": serverTimingHeader } },
+        404: notFound,
+        412: preconditionFailedReply,
+        ...protocolFailures,
+      },
+    },
+  },
+  "/v1/keys/:key/increment": {
+    POST: {
+      operationId: "incrementKey",
+      summary: "Add to a decimal integer value (an absent key counts as 0)",
+      request: {
+        params: keyParam("key", "visits"),
+        body: { required: false, description: "JSON whatever its Content-Type; empty: by 1.", content: { "application/json": { schema: IncrementBody } } },
+      },
+      responses: {
+        200: {
+          description: "The new value and version.",
+          headers: versionHeaders,
+          content: { "application/json": { schema: z.object({ value: z.number().int(), version: z.number().int() }) } },
+        },
+        409: errorReply("not_integer or overflow; nothing changed."),
+        ...protocolFailures,
+      },
+    },
+  },
+} satisfies Record<string, Partial<Record<Method, Operation>>>;
 
 /** `/v1/keys/{key}` and `/v1/keys/{key}/increment`. */
 export function keyRoutes(registers: Registers, maxValueBytes: number): Route[] {
@@ -24,10 +122,12 @@ export function keyRoutes(registers: Registers, maxValueBytes: number): Route[] 
         PUT: (request, params) => putKey(registers, key(params), request, maxValueBytes),
         DELETE: (request, params) => deleteKey(registers, key(params), request),
       },
+      operations: keyOperations["/v1/keys/:key"],
     },
     {
       pattern: "/v1/keys/:key/increment",
       methods: { POST: (request, params) => incrementKey(registers, key(params), request) },
+      operations: keyOperations["/v1/keys/:key/increment"],
     },
   ];
 }
@@ -99,21 +199,11 @@ export async function incrementKey(registers: Registers, key: string, request: R
   return json(200, { value, version }, { etag: etag(version), "server-timing": timing });
 }
 
-/** `{"by": <safe integer>}`; an empty body means by 1. */
+/** `{"by": <safe integer>}` (IncrementBody); an empty body means by 1. */
 async function readIncrement(request: Request): Promise<number> {
   const raw = await readBody(request, 1024);
   if (raw.byteLength === 0) return 1;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
-  } catch {
-    throw new ApiError(400, "invalid_json", 'the body must be JSON like {"by": 1}');
-  }
-  const by = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { by?: unknown }).by : undefined;
-  if (typeof by !== "number" || !Number.isSafeInteger(by)) {
-    throw new ApiError(400, "invalid_argument", '"by" must be a safe integer');
-  }
-  return by;
+  return validate(IncrementBody, parseJson(raw, 'the body must be JSON like {"by": 1}')).by;
 }
 
 /** The chosen state of a settled outcome; turns 503/504 outcomes into their errors. */

@@ -2,6 +2,7 @@ import { utf8Bytes } from "../core/key-hash.js";
 import { grantNameOf } from "./access/guard.js";
 import { errorCodes } from "./errors.js";
 import { pathOf } from "./request-path.js";
+import { patternMatches } from "./route.js";
 
 type App = (request: Request) => Promise<Response>;
 
@@ -50,7 +51,7 @@ export function withRequestLog(
   return async (request) => {
     const started = now();
     const segments = pathOf(request).split("/");
-    const matched = compiled.find((r) => matches(r.segments, segments));
+    const matched = compiled.find((r) => patternMatches(r.segments, segments));
     const secret = matched === undefined ? undefined : secretParam(matched.segments, segments);
     const keyHash = secret === undefined ? undefined : keyHashOf(decodeOrRaw(secret));
     const response = await app(request);
@@ -93,10 +94,6 @@ export function consoleLogAfterResponse(waitUntil: (promise: Promise<unknown>) =
         }, 0),
       ),
     );
-}
-
-function matches(pattern: readonly string[], segments: readonly string[]): boolean {
-  return pattern.length === segments.length && pattern.every((p, i) => p.startsWith(":") || p === segments[i]);
 }
 
 /** The raw (percent-encoded) `:key` or `:name` segment, if the route has one. */

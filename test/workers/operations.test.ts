@@ -4,9 +4,9 @@ import type { Env } from "../../src/env.js";
 import { authOptionsFrom, constantTimeEqual, withAuth } from "../../src/http/auth.js";
 import type { AcceptorProbe } from "../../src/cluster/acceptor-probe.js";
 import { healthRoutes } from "../../src/http/health.js";
-import { documentedRoutes, openApiDocument } from "../../src/http/openapi.js";
+import { documentedRoutes, openApiDocument } from "../../src/http/openapi-document.js";
 import { consoleLogAfterResponse, withRequestLog, type RequestLogLine } from "../../src/http/request-log.js";
-import { createRouter } from "../../src/http/router.js";
+import { createRouter } from "../../src/http/app.js";
 import { routeTable, serve } from "../../src/index.js";
 import { BASE, call, errorOf, freshKey, keyPath } from "./helpers.js";
 
