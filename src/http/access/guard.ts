@@ -49,7 +49,7 @@ export function withAccess(app: App, options: AccessOptions): App {
     if (!told) say(message);
     told = true;
   };
-  const misconfigured = (reason: string) => errorResponse(new ApiError(500, "misconfigured", `the server is misconfigured: ${reason}`));
+  const misconfigured = (message: string) => errorResponse(new ApiError(500, "misconfigured", message));
 
   return async (request) => {
     let grants: readonly GrantEntry[];
@@ -58,11 +58,12 @@ export function withAccess(app: App, options: AccessOptions): App {
     } catch (cause) {
       // The reason goes to the log only: it may quote the secret's structure.
       tellOnce(error, `ballot: refusing every request: ${cause instanceof Error ? cause.message : String(cause)}`);
-      return misconfigured("an access secret is malformed; see its logs");
+      return misconfigured("the server is misconfigured; see its logs");
     }
     if (grants.length === 0) {
       if (options.requireTokens) {
-        return misconfigured("this deployment requires bearer tokens and has none: set the BALLOT_TOKENS or BALLOT_ACCESS secret");
+        // BALLOT_ACCESS and BALLOT_ADMIN_TOKENS count too; the message names the usual one.
+        return misconfigured("this deployment requires bearer tokens and has none: set the BALLOT_TOKENS secret");
       }
       tellOnce(warn, "ballot: no BALLOT_TOKENS or BALLOT_ACCESS is set, so the API is open to anyone who can reach it (fine for local dev only)");
       return app(request);
