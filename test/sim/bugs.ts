@@ -72,6 +72,10 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
     write: (key, slot) => store.write(key, slot),
     floor: (key) => store.floor(key),
     remove: (key) => store.remove(key, NO_FLOOR),
+    minEpoch: (vshard) => store.minEpoch(vshard),
+    install: (vshards, epoch, floor) => store.install(vshards, epoch, floor),
+    keysAfter: (after, limit) => store.keysAfter(after, limit),
+    highestFloor: () => store.highestFloor(),
   };
   return handleRequest(forgetful, request);
 };
