@@ -72,7 +72,10 @@ export interface List {
   readonly limit: number;
 }
 
-export type AcceptorRequest = Prepare | Accept | Peek | Forget | Install | List;
+/** The messages about one key: fenced by the epoch they carry. */
+export type KeyedRequest = Prepare | Accept | Peek | Forget;
+
+export type AcceptorRequest = KeyedRequest | Install | List;
 
 export interface Promised {
   readonly type: "promised";
