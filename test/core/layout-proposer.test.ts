@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { handleRequest } from "../../src/core/acceptor.js";
 import { write } from "../../src/core/change.js";
 import { placementOf, type AcceptorRef, type Layout } from "../../src/core/layout/layout.js";
 import { legacyLayout } from "../../src/core/layout/legacy.js";
 import { planChange } from "../../src/core/layout/plan.js";
 import { vshardOf } from "../../src/core/layout/vshard.js";
-import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { Proposer, type Outcome } from "../../src/core/proposer.js";
 import type { LayoutCache } from "../../src/core/routing/layout-cache.js";
 import { LayoutRouter } from "../../src/core/routing/layout-router.js";
-import type { NamedTransport } from "../../src/core/routing/named-transport.js";
 import { seededRandom, TEST_CONFIG } from "./harness.js";
 import { ManualClock } from "./manual-clock.js";
-import { MemoryStore } from "./memory-store.js";
+import { Objects } from "./named-objects.js";
 
 const K = "key";
 const V = vshardOf(K);
@@ -27,33 +24,6 @@ const plan = (() => {
   return planned.value;
 })();
 const joint = plan.joint;
-
-/** Acceptor objects by name, created on first use (as Durable Objects are); calls to names in `down` fail. */
-class Objects implements NamedTransport {
-  readonly stores = new Map<string, MemoryStore>();
-  readonly sent: { name: string; request: AcceptorRequest }[] = [];
-  down = new Set<string>();
-
-  store(name: string): MemoryStore {
-    let store = this.stores.get(name);
-    if (store === undefined) this.stores.set(name, (store = new MemoryStore()));
-    return store;
-  }
-
-  send(acceptor: AcceptorRef, request: AcceptorRequest): Promise<AcceptorReply> {
-    this.sent.push({ name: acceptor.name, request });
-    if (this.down.has(acceptor.name)) return Promise.reject(new Error(`${acceptor.name} is down`));
-    return Promise.resolve(handleRequest(this.store(acceptor.name), request));
-  }
-
-  install(names: readonly string[], epoch: number): void {
-    for (const name of names) handleRequest(this.store(name), { type: "install", vshards: [V], epoch });
-  }
-
-  count(type: AcceptorRequest["type"]): number {
-    return this.sent.filter((s) => s.request.type === type).length;
-  }
-}
 
 /** A layout cache whose reload reads `published` (the config register). */
 class TestCache implements LayoutCache {
@@ -106,7 +76,7 @@ describe("proposer with a layout", () => {
 
   it("refused as stale, reloads the layout and completes under the joint epoch on a majority of both groups", async () => {
     const { clock, objects, cache, proposer } = setup(legacy, joint);
-    objects.install(G, 2);
+    objects.install(G, [V], 2);
     const outcome = expectApplied(await clock.runUntil(proposer.change(K, write(enc("a"), "t"))));
     expect(outcome.state?.version).toBe(1);
     expect(cache.reloads).toBe(1);
@@ -143,7 +113,7 @@ describe("proposer with a layout", () => {
     const { clock, objects, cache, proposer } = setup(legacy, joint);
     expectApplied(await clock.runUntil(proposer.change(K, write(enc("a"), "t"))));
     expect(objects.count("prepare")).toBe(3);
-    objects.install(G, 2);
+    objects.install(G, [V], 2);
     await cache.reload();
     expectApplied(await clock.runUntil(proposer.change(K, write(enc("b"), "t"))));
     // A prepare to the members of both groups (the fresh one included): the promise of epoch 1 was not used.
@@ -156,7 +126,7 @@ describe("proposer with a layout", () => {
     const stale = setup(legacy, joint);
     stale.objects.stores.clear();
     for (const [name, store] of objects.stores) stale.objects.stores.set(name, store);
-    stale.objects.install(G, 2);
+    stale.objects.install(G, [V], 2);
     const outcome = expectApplied(await stale.clock.runUntil(stale.proposer.read(K)));
     expect(outcome.state?.version).toBe(1);
     expect(stale.cache.reloads).toBe(1);
