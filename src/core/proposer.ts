@@ -9,7 +9,7 @@ import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./registe
 import { highestAccepted, runRound, type Fanout, type Granted } from "./round.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
-import { FixedRouter, isRouter, type Route, type Router } from "./routing/router.js";
+import { FixedRouter, isRouter, refreshBy, type Route, type Router } from "./routing/router.js";
 
 export interface ProposerConfig {
   /** N: 3, 5 or 7 acceptors. */
@@ -359,7 +359,7 @@ export class Proposer {
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
-    if (tally.staleEpoch !== null) await this.router.refresh(tally.staleEpoch);
+    if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
     return tally.granted;
   }
 
@@ -427,7 +427,7 @@ export class Proposer {
         stats.rounds++;
         stats.prepareMs += this.clock.now() - started;
         if (tally.result !== "won") {
-          if (tally.staleEpoch !== null) await this.router.refresh(tally.staleEpoch);
+          if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
           this.ballots.observe(tally.highestSeen);
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
@@ -487,7 +487,7 @@ export class Proposer {
       }
       this.promises.drop(key);
       // Like a lost accept, a stale one goes through recovery on the next attempt (some acceptors may have taken it).
-      if (tally.staleEpoch !== null) await this.router.refresh(tally.staleEpoch);
+      if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
       this.ballots.observe(tally.highestSeen);
       if (tally.rejected.length > 0) stats.conflicts++;
     }

@@ -1,5 +1,5 @@
 import type { AcceptorReply, KeyedRequest } from "../messages.js";
-import type { Transport } from "../ports.js";
+import type { Clock, Transport } from "../ports.js";
 import { MajorityConfig } from "../quorum/majority.js";
 import { acceptorIds, type AcceptorId, type QuorumConfig } from "../quorum/quorum-config.js";
 
@@ -45,4 +45,15 @@ export class FixedRouter implements Router {
   }
 
   async refresh(): Promise<void> {}
+}
+
+/**
+ * Refreshes the router, waiting no longer than the request's deadline: a reload is a read of the config register
+ * with a deadline of its own, and a request must still end by its deadline (it then gives up as unavailable: the
+ * refusal changed nothing).
+ */
+export async function refreshBy(router: Router, servedEpoch: number, clock: Clock, deadline: number): Promise<void> {
+  const timer = clock.timer(Math.max(0, deadline - clock.now()));
+  await Promise.race([router.refresh(servedEpoch), timer.fired]);
+  timer.cancel();
 }
