@@ -1,4 +1,4 @@
-import { maxBallot, type Ballot } from "../core/ballot.js";
+import { compareBallots, maxBallot, type Ballot } from "../core/ballot.js";
 import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../core/acceptor.js";
 import { keyHash } from "../core/key-hash.js";
 import type { LineageEntry, Register } from "../core/register.js";
@@ -45,6 +45,11 @@ export class SqliteSlotStore implements SlotStore {
    * up on every first write, and only this object writes floors, so memory stays true until it restarts.
    */
   private readonly floors = new Map<number, Floor>();
+  /**
+   * The lowest epoch served per vshard (absent: 0), read once when the object starts (at most 4096 rows, and only for
+   * vshards a reconfiguration touched): every message checks it, and only this object writes it.
+   */
+  private readonly epochs = new Map<number, number>();
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS slots (
@@ -65,6 +70,12 @@ export class SqliteSlotStore implements SlotStore {
       "SELECT bucket, ballot_counter, ballot_proposer, version FROM floors",
     );
     for (const row of rows) this.floors.set(row.bucket, { ballot: ballot(row.ballot_counter, row.ballot_proposer), version: row.version });
+    // Epochs (issue 19). A new table, so an object made before epochs keeps its rows as they are: with no row here,
+    // every vshard serves from epoch 0, which is what proposers from before epochs send.
+    sql.exec("CREATE TABLE IF NOT EXISTS epochs (vshard INTEGER PRIMARY KEY, min_epoch INTEGER NOT NULL)");
+    for (const row of sql.exec<{ vshard: number; min_epoch: number }>("SELECT vshard, min_epoch FROM epochs")) {
+      this.epochs.set(row.vshard, row.min_epoch);
+    }
   }
 
   read(key: string): Slot | undefined {
@@ -97,21 +108,52 @@ export class SqliteSlotStore implements SlotStore {
   }
 
   floor(key: string): Floor {
-    return this.floors.get(floorBucketOf(key)) ?? NO_FLOOR;
+    return higherFloor(this.floors.get(floorBucketOf(key)) ?? NO_FLOOR, this.floors.get(BASE_FLOOR) ?? NO_FLOOR);
+  }
+
+  minEpoch(vshard: number): number {
+    return this.epochs.get(vshard) ?? 0;
+  }
+
+  install(vshards: readonly number[], epoch: number, floor: Floor): void {
+    for (const vshard of vshards) {
+      if (this.minEpoch(vshard) >= epoch) continue;
+      this.sql.exec("INSERT OR REPLACE INTO epochs (vshard, min_epoch) VALUES (?, ?)", vshard, epoch);
+      this.epochs.set(vshard, epoch);
+    }
+    this.raiseFloor(BASE_FLOOR, floor);
+  }
+
+  keysAfter(after: string | null, limit: number): readonly string[] {
+    const rows =
+      after === null
+        ? this.sql.exec<{ key: string }>("SELECT key FROM slots ORDER BY key LIMIT ?", limit)
+        : this.sql.exec<{ key: string }>("SELECT key FROM slots WHERE key > ? ORDER BY key LIMIT ?", after, limit);
+    return rows.toArray().map((r) => r.key);
+  }
+
+  highestFloor(): Floor {
+    return [...this.floors.values()].reduce(higherFloor, NO_FLOOR);
   }
 
   remove(key: string, floor: Floor): void {
-    const old = this.floor(key);
-    const raised = { ballot: maxBallot(old.ballot, floor.ballot), version: Math.max(old.version, floor.version) };
     this.sql.exec("DELETE FROM slots WHERE key = ?", key);
+    this.raiseFloor(floorBucketOf(key), floor);
+  }
+
+  private raiseFloor(bucket: number, floor: Floor): void {
+    const old = this.floors.get(bucket) ?? NO_FLOOR;
+    const raised = higherFloor(old, floor);
+    if (compareBallots(raised.ballot, old.ballot) === 0 && raised.version === old.version && this.floors.has(bucket)) return;
+    if (raised.ballot === null && raised.version === 0) return;
     this.sql.exec(
       "INSERT OR REPLACE INTO floors (bucket, ballot_counter, ballot_proposer, version) VALUES (?, ?, ?, ?)",
-      floorBucketOf(key),
+      bucket,
       raised.ballot?.counter ?? null,
       raised.ballot?.proposer ?? null,
       raised.version,
     );
-    this.floors.set(floorBucketOf(key), raised);
+    this.floors.set(bucket, raised);
   }
 
   /** Tombstones, oldest accepted ballot first, for the collector. Reads only. */
@@ -134,6 +176,13 @@ export class SqliteSlotStore implements SlotStore {
       floors: n("SELECT count(*) AS n FROM floors"),
     };
   }
+}
+
+/** The floors table's row for the floor every bucket has at least: raised when a moved vshard's floors arrive. */
+const BASE_FLOOR = -1;
+
+function higherFloor(a: Floor, b: Floor): Floor {
+  return { ballot: maxBallot(a.ballot, b.ballot), version: Math.max(a.version, b.version) };
 }
 
 function ballot(counter: number | null, proposer: string | null): Ballot | null {

@@ -19,6 +19,8 @@ export class DurableObjectTransport implements Transport {
   }
 
   async send(index: number, request: AcceptorRequest): Promise<AcceptorReply> {
+    // Placed by the key's shard: messages without a key (a reconfiguration's) need the elastic layout (issue 19).
+    if (!("key" in request)) throw new Error(`${request.type} has no key to place it by`);
     const replies = (await this.stub(shardOf(request.key), index).handle(this.layout, [request])) as AcceptorReply[];
     const reply = replies[0];
     if (reply === undefined) throw new Error("acceptor returned no reply");

@@ -1,5 +1,6 @@
 import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
-import type { AcceptorReply, AcceptorRequest, Accept, Forget, Prepare } from "./messages.js";
+import type { AcceptorReply, AcceptorRequest, Accept, Forget, Install, List, Prepare } from "./messages.js";
+import { vshardOf } from "./layout/vshard.js";
 import { COLLECTED_ORIGIN, isLive, type Register } from "./register.js";
 
 /** What an acceptor keeps per key. `promised` is only kept while it is above `accepted`. */
@@ -34,6 +35,18 @@ export interface SlotStore {
   floor(key: string): Floor;
   /** Deletes the key's row and raises its bucket's floor to at least `floor`, in one durable write. */
   remove(key: string, floor: Floor): void;
+  /** The lowest epoch served for a vshard: 0 until one is installed (rows from before epochs are epoch 0's). */
+  minEpoch(vshard: number): number;
+  /**
+   * Raises the lowest epoch of these vshards to at least `epoch` and every floor to at least `floor`, in one durable
+   * write. (Floors are per bucket of keys, and buckets cut across vshards: raising them all is the simple
+   * over-approximation; a never-written key then reads as collected at the floor's version, which is harmless.)
+   */
+  install(vshards: readonly number[], epoch: number, floor: Floor): void;
+  /** Up to `limit` keys with a row, in key order, after `after` (null: from the first). Reads only. */
+  keysAfter(after: string | null, limit: number): readonly string[];
+  /** The highest floor of any bucket (NO_FLOOR when nothing was forgotten). */
+  highestFloor(): Floor;
 }
 
 /**
@@ -53,6 +66,11 @@ export function absentSlot(floor: Floor): Slot {
  * are harmless.
  */
 export function handleRequest(store: SlotStore, request: AcceptorRequest): AcceptorReply {
+  if (request.type === "install") return onInstall(store, request);
+  if (request.type === "list") return onList(store, request);
+  // Fencing comes first: a message of an older epoch must change nothing, so that its proposer may safely retry.
+  const served = store.minEpoch(vshardOf(request.key));
+  if ((request.epoch ?? 0) < served) return { type: "stale", epoch: served };
   const slot = store.read(request.key) ?? absentSlot(store.floor(request.key));
   switch (request.type) {
     case "prepare":
@@ -103,6 +121,22 @@ function onForget(store: SlotStore, { key, ballot }: Forget): AcceptorReply {
     version: Math.max(floor.version, row.state?.version ?? 0),
   });
   return { type: "forgotten" };
+}
+
+function onInstall(store: SlotStore, { vshards, epoch, floor }: Install): AcceptorReply {
+  const raises = vshards.some((v) => store.minEpoch(v) < epoch);
+  const current = store.highestFloor();
+  const floorRaises = floor !== undefined && (compareBallots(floor.ballot, current.ballot) > 0 || floor.version > current.version);
+  if (raises || floorRaises) store.install(vshards, epoch, floor ?? NO_FLOOR);
+  return { type: "installed" };
+}
+
+function onList(store: SlotStore, { vshards, after, limit }: List): AcceptorReply {
+  const wanted = new Set(vshards);
+  const scanned = store.keysAfter(after, Math.max(1, limit));
+  const keys = scanned.filter((key) => wanted.has(vshardOf(key)));
+  const next = scanned.length < Math.max(1, limit) ? null : (scanned[scanned.length - 1] ?? null);
+  return { type: "listed", keys, next, floor: store.highestFloor() };
 }
 
 function withoutLineage(state: Register): Register {

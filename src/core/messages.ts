@@ -1,8 +1,19 @@
+import type { Floor } from "./acceptor.js";
 import type { Ballot } from "./ballot.js";
 import type { Register } from "./register.js";
 
+/**
+ * What every message about a key carries besides the key: the epoch of the layout the proposer placed it by. An
+ * acceptor refuses an epoch older than the lowest it still serves for the key's vshard (it computes the vshard from
+ * the key itself, so a proposer cannot name a wrong one). Absent: a proposer from before epochs, counted as epoch 0,
+ * which is served until the first epoch is installed for the vshard.
+ */
+export interface Fenced {
+  readonly epoch?: number;
+}
+
 /** Phase 1: ask for a promise to ignore ballots below `ballot`, and learn the latest accepted state. */
-export interface Prepare {
+export interface Prepare extends Fenced {
   readonly type: "prepare";
   readonly key: string;
   readonly ballot: Ballot;
@@ -12,7 +23,7 @@ export interface Prepare {
  * Phase 2: ask to accept `state` at `ballot`. `promiseNext`, when present, is the same proposer's next ballot: the
  * acceptor promises it in the same write, so that proposer's next change of the key can skip phase 1.
  */
-export interface Accept {
+export interface Accept extends Fenced {
   readonly type: "accept";
   readonly key: string;
   readonly ballot: Ballot;
@@ -21,7 +32,7 @@ export interface Accept {
 }
 
 /** Read the accepted ballot and state without promising anything: nothing is written. */
-export interface Peek {
+export interface Peek extends Fenced {
   readonly type: "peek";
   readonly key: string;
 }
@@ -31,13 +42,40 @@ export interface Peek {
  * raising the acceptor's floor so that the forgotten row keeps refusing what it refused (see collector.ts). A row
  * that changed since (a newer accept) stays, and the reply is "rejected".
  */
-export interface Forget {
+export interface Forget extends Fenced {
   readonly type: "forget";
   readonly key: string;
   readonly ballot: Ballot;
 }
 
-export type AcceptorRequest = Prepare | Accept | Peek | Forget;
+/**
+ * Raises the lowest epoch served for these vshards to at least `epoch`, and the floors of forgotten keys to at least
+ * `floor` when given, in one durable write. From then on, messages of older epochs for them are refused: a
+ * reconfiguration installs an epoch on enough acceptors that no quorum of the previous epoch remains (see
+ * src/core/reconfig/). Monotone, so repeats and reordering are harmless.
+ */
+export interface Install {
+  readonly type: "install";
+  readonly vshards: readonly number[];
+  readonly epoch: number;
+  readonly floor?: Floor;
+}
+
+/**
+ * Lists the keys of these vshards that have a row: the catch-up's way to find every key of a moving vshard. One page
+ * scans at most `limit` rows in key order after `after` (null: from the start). Reads only.
+ */
+export interface List {
+  readonly type: "list";
+  readonly vshards: readonly number[];
+  readonly after: string | null;
+  readonly limit: number;
+}
+
+/** The messages about one key: fenced by the epoch they carry. */
+export type KeyedRequest = Prepare | Accept | Peek | Forget;
+
+export type AcceptorRequest = KeyedRequest | Install | List;
 
 export interface Promised {
   readonly type: "promised";
@@ -67,4 +105,28 @@ export interface Forgotten {
   readonly type: "forgotten";
 }
 
-export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten;
+/**
+ * Refused without looking at the key: the message's epoch is older than `epoch`, the lowest this acceptor serves for
+ * the key's vshard. Nothing was changed, so the proposer may reload the layout and retry.
+ */
+export interface Stale {
+  readonly type: "stale";
+  readonly epoch: number;
+}
+
+export interface Installed {
+  readonly type: "installed";
+}
+
+/**
+ * One page of a listing: the keys found, where the next page starts (null: the listing is complete), and the
+ * acceptor's highest floor of forgotten keys (a moved vshard's floors must move with it).
+ */
+export interface Listed {
+  readonly type: "listed";
+  readonly keys: readonly string[];
+  readonly next: string | null;
+  readonly floor: Floor;
+}
+
+export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed;

@@ -9,6 +9,11 @@ export interface HeldPromise {
   readonly since?: number;
   /** The ballot `state` was accepted at, to check that it is still the accepted one. */
   readonly acceptedAt?: Ballot;
+  /**
+   * The epoch of the route that granted it. A promise is void in any other epoch: it was granted by the quorum of that
+   * epoch, which need not be one of the next (a joint epoch also needs a majority of the new group).
+   */
+  readonly epoch?: number;
 }
 
 /**

@@ -2,15 +2,15 @@ import { BallotIssuer, compareBallots, sameBallot, type Ballot } from "./ballot.
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { read, type Change, type Refusal } from "./change.js";
 import { compose, type Composition } from "./compose.js";
-import type { AcceptorReply, AcceptorRequest, Peeked, Promised } from "./messages.js";
+import type { AcceptorReply, KeyedRequest, Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
-import { MajorityConfig } from "./quorum/majority.js";
-import { acceptorIds, type AcceptorId, type QuorumConfig } from "./quorum/quorum-config.js";
+import type { AcceptorId, QuorumConfig } from "./quorum/quorum-config.js";
 import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
 import { highestAccepted, runRound, type Fanout, type Granted } from "./round.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
 import { LatencyTracker } from "./latency-tracker.js";
+import { FixedRouter, isRouter, refreshBy, type Route, type Router } from "./routing/router.js";
 
 export interface ProposerConfig {
   /** N: 3, 5 or 7 acceptors. */
@@ -111,8 +111,8 @@ export type Outcome =
  */
 export class Proposer {
   private readonly ballots: BallotIssuer;
-  /** Which acceptors make a quorum for every round and peek. */
-  private readonly quorum: QuorumConfig;
+  /** Where each key's rounds go: the acceptors, the quorum they must form, the epoch (routing/). */
+  private readonly router: Router;
   private readonly promises: PromiseCache;
   private requests = 0;
   /** Changes waiting per key; a key is present while it has a round in flight or changes waiting. */
@@ -126,24 +126,29 @@ export class Proposer {
   constructor(
     readonly id: string,
     private readonly config: ProposerConfig,
-    private readonly transport: Transport,
+    /** A Transport to N acceptors by index (no layout: as before epochs), or a Router (a layout). */
+    routing: Transport | Router,
     private readonly clock: Clock,
     private readonly random: Random,
   ) {
     this.ballots = new BallotIssuer(id, () => clock.now());
-    this.quorum = new MajorityConfig(acceptorIds(config.acceptors));
+    this.router = isRouter(routing) ? routing : new FixedRouter(config.acceptors, routing);
     this.promises = new PromiseCache(config.promiseCacheSize);
     this.admission = new Admission(config.admission ?? DEFAULT_ADMISSION_LIMITS);
     this.latencies = new LatencyTracker({ floorMs: Math.max(0, config.peekHedgeMs ?? 20) });
   }
 
-  /** Sends one request and times its reply for the latency tracker. */
-  private send(index: AcceptorId, request: AcceptorRequest): Promise<AcceptorReply> {
+  /**
+   * Sends one request along its route and times the reply for the latency tracker. Latencies are kept by acceptor
+   * id within a route: with the fixed layout (and layouts whose groups keep one location hint per index) an id is one
+   * region, which is what nearness needs.
+   */
+  private send(route: Route, index: AcceptorId, request: KeyedRequest): Promise<AcceptorReply> {
     const sentAt = this.clock.now();
     this.latencies.sent(index, sentAt);
     let reply: Promise<AcceptorReply>;
     try {
-      reply = this.transport.send(index, request);
+      reply = route.send(index, request);
     } catch (error) {
       this.latencies.failed(index, sentAt, sentAt);
       throw error;
@@ -165,8 +170,9 @@ export class Proposer {
     if (!this.config.peekReads) return this.change(key, read());
     const stats = newStats();
     const deadline = this.clock.now() + this.config.deadlineMs;
-    const peeks = await this.peekRound(key, deadline, stats);
-    const agreed = agreedState(peeks, this.quorum);
+    const route = this.router.route(key);
+    const peeks = await this.peekRound(key, route, deadline, stats);
+    const agreed = agreedState(peeks, route.quorum);
     if (agreed !== undefined) {
       stats.fastPath = "peek";
       return { kind: "applied", state: agreed, previous: agreed, stats };
@@ -350,8 +356,8 @@ export class Proposer {
    * a random one on, to spread the load). The others are asked when one of those fails, or once the slowest of them
    * is past its observed tail (a slow acceptor then costs that wait, not a round timeout).
    */
-  private peekFanout(): Fanout | undefined {
-    const members = this.quorum.members;
+  private peekFanout(quorum: QuorumConfig): Fanout | undefined {
+    const members = quorum.members;
     const hedgeMs = this.config.peekHedgeMs ?? 20;
     if (hedgeMs < 0) return undefined;
     const start = Math.floor(this.random.next() * members.length);
@@ -360,7 +366,7 @@ export class Proposer {
     if (this.config.nearestPeeks === false) return { order: rotated, hedgeMs };
     const order = this.latencies.nearestFirst(rotated, this.clock.now());
     // A tail past the round timeout would never hedge: half the timeout at most leaves the others time to answer.
-    const tail = this.latencies.hedgeMs(this.quorum.bareQuorum(order));
+    const tail = this.latencies.hedgeMs(quorum.bareQuorum(order));
     return { order, hedgeMs: Math.min(tail, Math.max(hedgeMs, this.config.roundTimeoutMs / 2)) };
   }
 
@@ -371,33 +377,31 @@ export class Proposer {
    * commit) shows the state it was accepted with is still the accepted one there; otherwise it is dropped for a full
    * prepare.
    */
-  private async stillUsable(key: string, held: HeldPromise, deadline: number, stats: RoundStats): Promise<boolean> {
+  private async stillUsable(key: string, route: Route, held: HeldPromise, deadline: number, stats: RoundStats): Promise<boolean> {
+    // Granted by another epoch's quorum: void (see HeldPromise.epoch).
+    if (held.epoch !== route.epoch) return false;
     if (this.clock.now() - (held.since ?? -Infinity) <= (this.config.promiseTtlMs ?? 1_000)) return true;
     if (held.acceptedAt === undefined) return false;
-    const peeks = await this.peekRound(key, deadline, stats);
+    const peeks = await this.peekRound(key, route, deadline, stats);
     const acceptedAt = held.acceptedAt;
-    return peeks.every((p) => sameBallot(p.reply.accepted, acceptedAt)) && this.isQuorum(peeks);
+    return peeks.every((p) => sameBallot(p.reply.accepted, acceptedAt)) && isQuorum(route.quorum, peeks);
   }
 
   /** One round of peeks (read-only) at a bare quorum first; the replies that came, with who sent each. */
-  private async peekRound(key: string, deadline: number, stats: RoundStats): Promise<readonly Granted<Peeked>[]> {
+  private async peekRound(key: string, route: Route, deadline: number, stats: RoundStats): Promise<readonly Granted<Peeked>[]> {
     const started = this.clock.now();
     const tally = await runRound<Peeked>(
-      this.quorum,
+      route.quorum,
       "peeked",
-      (i) => this.send(i, { type: "peek", key }),
+      (i) => this.send(route, i, { type: "peek", key }),
       this.clock,
       this.roundTimeout(deadline),
-      this.peekFanout(),
+      this.peekFanout(route.quorum),
     );
     stats.rounds++;
     stats.peekMs += this.clock.now() - started;
+    if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
     return tally.granted;
-  }
-
-  /** Whether these acceptors (those that sent the replies) make a quorum. */
-  private isQuorum(replies: readonly Granted<AcceptorReply>[]): boolean {
-    return this.quorum.voteResult(new Map(replies.map((r) => [r.index, true]))) === "won";
   }
 
   /** A round waits at most the configured round timeout, and never past the request's deadline. */
@@ -435,6 +439,8 @@ export class Proposer {
         return giveUp("waited past the deadline behind earlier changes of the key");
       }
       stats.attempts++;
+      // The route of this attempt: a refusal as stale reloads the layout, and the next attempt takes the new one.
+      const route = this.router.route(key);
 
       // Phase 1, skipped when our previous accept on this key already carried the promise for this ballot.
       let ballot: Ballot;
@@ -442,7 +448,7 @@ export class Proposer {
       const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
       // Checking an old promise may take a peek round.
       if (held !== undefined) this.extend(batch, 0);
-      const cached = held !== undefined && (await this.stillUsable(key, held, deadline, stats)) ? held : undefined;
+      const cached = held !== undefined && (await this.stillUsable(key, route, held, deadline, stats)) ? held : undefined;
       if (cached !== undefined) {
         ballot = cached.ballot;
         current = cached.state;
@@ -453,15 +459,16 @@ export class Proposer {
         const started = this.clock.now();
         this.extend(batch, 0);
         const tally = await runRound<Promised>(
-          this.quorum,
+          route.quorum,
           "promised",
-          (i) => this.send(i, { type: "prepare", key, ballot }),
+          (i) => this.send(route, i, { type: "prepare", key, ballot }),
           this.clock,
           this.roundTimeout(deadline),
         );
         stats.rounds++;
         stats.prepareMs += this.clock.now() - started;
         if (tally.result !== "won") {
+          if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
           this.ballots.observe(tally.highestSeen);
           if (tally.rejected.length > 0) stats.conflicts++;
           continue;
@@ -500,9 +507,9 @@ export class Proposer {
       const started = this.clock.now();
       this.extend(batch, 0);
       const tally = await runRound(
-        this.quorum,
+        route.quorum,
         "accepted",
-        (i) => this.send(i, { type: "accept", key, ballot, state: next, promiseNext }),
+        (i) => this.send(route, i, { type: "accept", key, ballot, state: next, promiseNext }),
         this.clock,
         this.roundTimeout(deadline),
       );
@@ -511,7 +518,7 @@ export class Proposer {
       if (tally.result === "won") {
         // Only a majority that took the piggybacked promise makes skipping the next prepare safe.
         if (promiseNext !== undefined) {
-          this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now(), acceptedAt: ballot });
+          this.promises.put(key, { ballot: promiseNext, state: next, since: this.clock.now(), acceptedAt: ballot, epoch: route.epoch });
         }
         return composition.steps.map((step) =>
           step.kind === "applied"
@@ -520,6 +527,8 @@ export class Proposer {
         );
       }
       this.promises.drop(key);
+      // Like a lost accept, a stale one goes through recovery on the next attempt (some acceptors may have taken it).
+      if (tally.staleEpoch !== null) await refreshBy(this.router, tally.staleEpoch, this.clock, deadline);
       this.ballots.observe(tally.highestSeen);
       if (tally.rejected.length > 0) stats.conflicts++;
     }
@@ -602,6 +611,11 @@ function newStats(): RoundStats {
  * The state a quorum accepted at one and the same ballot, if the peeks show one. Such a state is chosen, and no
  * later state can have been chosen before the peeks began: its quorum would meet ours in an acceptor reporting it.
  */
+/** Whether these acceptors (those that sent the replies) make a quorum. */
+function isQuorum(quorum: QuorumConfig, replies: readonly Granted<AcceptorReply>[]): boolean {
+  return quorum.voteResult(new Map(replies.map((r) => [r.index, true]))) === "won";
+}
+
 function agreedState(peeks: readonly Granted<Peeked>[], quorum: QuorumConfig): Register | undefined {
   for (const candidate of peeks) {
     const agreeing = new Map<AcceptorId, boolean>();

@@ -19,6 +19,8 @@ export interface RoundTally<R extends AcceptorReply> {
   readonly missing: number;
   /** The highest ballot any rejection reported, to fast-forward past. */
   readonly highestSeen: Ballot | null;
+  /** The highest epoch an acceptor named refusing the round's epoch as stale (null: none did). */
+  readonly staleEpoch: number | null;
   /** Every reply by acceptor, for asking another config about them (the collector asks a majority of a round of all). */
   readonly votes: Votes;
   /** The round's config on its votes: won, lost, or pending when it timed out undecided. */
@@ -52,6 +54,7 @@ export function runRound<R extends AcceptorReply>(
     const rejected: Rejected[] = [];
     const votes = new Map<AcceptorId, boolean>();
     let highestSeen: Ballot | null = null;
+    let staleEpoch: number | null = null;
     let open = true;
     // One timer at a time (a timer costs a visible share of a local read): the hedge delay first when some
     // acceptors wait for it, then what is left of the round's timeout.
@@ -63,7 +66,7 @@ export function runRound<R extends AcceptorReply>(
       open = false;
       timer.cancel();
       const missing = members.length - granted.length - rejected.length;
-      resolve({ granted, rejected, missing, highestSeen, votes, result: config.voteResult(votes) });
+      resolve({ granted, rejected, missing, highestSeen, staleEpoch, votes, result: config.voteResult(votes) });
     };
     const settleIfDecided = () => {
       if (config.voteResult(votes) !== "pending" || votes.size === members.length) close();
@@ -88,6 +91,7 @@ export function runRound<R extends AcceptorReply>(
             highestSeen = maxBallot(highestSeen, maxBallot(r.promised, r.accepted));
             contactRest();
           } else {
+            if (r.type === "stale") staleEpoch = Math.max(staleEpoch ?? 0, r.epoch);
             votes.set(i, false);
             contactRest();
           }

@@ -1,6 +1,10 @@
 import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import { maxBallot } from "../../src/core/ballot.js";
 
+function higherFloor(a: Floor, b: Floor): Floor {
+  return { ballot: maxBallot(a.ballot, b.ballot), version: Math.max(a.version, b.version) };
+}
+
 /**
  * An in-memory SlotStore that counts its writes. Floors are kept per bucket; `bucketOf` groups keys (by default all
  * keys share one bucket, the harshest grouping for the floor rules).
@@ -8,6 +12,9 @@ import { maxBallot } from "../../src/core/ballot.js";
 export class MemoryStore implements SlotStore {
   readonly slots = new Map<string, Slot>();
   readonly floors = new Map<string, Floor>();
+  readonly epochs = new Map<number, number>();
+  /** The floor every bucket has at least (raised by an install). */
+  baseFloor: Floor = NO_FLOOR;
   writes = 0;
 
   constructor(private readonly bucketOf: (key: string) => string = () => "all") {}
@@ -22,7 +29,25 @@ export class MemoryStore implements SlotStore {
   }
 
   floor(key: string): Floor {
-    return this.floors.get(this.bucketOf(key)) ?? NO_FLOOR;
+    return higherFloor(this.floors.get(this.bucketOf(key)) ?? NO_FLOOR, this.baseFloor);
+  }
+
+  minEpoch(vshard: number): number {
+    return this.epochs.get(vshard) ?? 0;
+  }
+
+  install(vshards: readonly number[], epoch: number, floor: Floor): void {
+    this.writes++;
+    for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));
+    this.baseFloor = higherFloor(this.baseFloor, floor);
+  }
+
+  keysAfter(after: string | null, limit: number): readonly string[] {
+    return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
+  }
+
+  highestFloor(): Floor {
+    return [...this.floors.values()].reduce(higherFloor, this.baseFloor);
   }
 
   remove(key: string, floor: Floor): void {

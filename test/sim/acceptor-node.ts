@@ -53,6 +53,9 @@ export class AcceptLog {
 class MemoryStore implements SlotStore {
   readonly slots = new Map<string, Slot>();
   readonly floors = new Map<number, Floor>();
+  readonly epochs = new Map<number, number>();
+  /** The floor every bucket has at least (raised by an install). */
+  private baseFloor: Floor = NO_FLOOR;
 
   constructor(
     private readonly index: number,
@@ -69,7 +72,24 @@ class MemoryStore implements SlotStore {
   }
 
   floor(key: string): Floor {
-    return this.floors.get(bucketOf(key)) ?? NO_FLOOR;
+    return higherFloor(this.floors.get(bucketOf(key)) ?? NO_FLOOR, this.baseFloor);
+  }
+
+  minEpoch(vshard: number): number {
+    return this.epochs.get(vshard) ?? 0;
+  }
+
+  install(vshards: readonly number[], epoch: number, floor: Floor): void {
+    for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));
+    this.baseFloor = higherFloor(this.baseFloor, floor);
+  }
+
+  keysAfter(after: string | null, limit: number): readonly string[] {
+    return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
+  }
+
+  highestFloor(): Floor {
+    return [...this.floors.values()].reduce(higherFloor, this.baseFloor);
   }
 
   remove(key: string, floor: Floor): void {
@@ -77,6 +97,10 @@ class MemoryStore implements SlotStore {
     const old = this.floor(key);
     this.floors.set(bucketOf(key), { ballot: maxBallot(old.ballot, floor.ballot), version: Math.max(old.version, floor.version) });
   }
+}
+
+function higherFloor(a: Floor, b: Floor): Floor {
+  return { ballot: maxBallot(a.ballot, b.ballot), version: Math.max(a.version, b.version) };
 }
 
 function bucketOf(key: string): number {

@@ -13,6 +13,11 @@ import { UnanimousConfig } from "../../src/core/quorum/unanimous.js";
 import { isLive } from "../../src/core/register.js";
 import { highestAccepted, runRound } from "../../src/core/round.js";
 import type { AcceptorHandler } from "./acceptor-node.js";
+import { leaveJoint, withStep } from "../../src/core/layout/leave-joint.js";
+import type { AcceptorRef } from "../../src/core/layout/layout.js";
+import type { Floor } from "../../src/core/acceptor.js";
+import { Reconfigurer, type StepOutcome } from "../../src/core/reconfig/reconfigurer.js";
+import type { VersionedLayout } from "../../src/core/reconfig/config-register.js";
 import type { ProposerNode } from "./cluster.js";
 import type { Rng } from "./rng.js";
 
@@ -26,7 +31,18 @@ export type Bug =
   /** Garbage collection: forget removes the row without raising the floor (a forgotten key reads as never written). */
   | "gc-no-floor"
   /** Garbage collection: the collector forgets once the tombstone reached a majority, not all N acceptors. */
-  | "gc-majority-tombstone";
+  | "gc-majority-tombstone"
+  /** Layouts: each epoch is installed on one object only (a minority), and the reconfigurer goes on as if a majority had it. */
+  | "layout-minority-install"
+  /** Layouts: every vshard is recorded as caught up without its keys being visited. */
+  | "layout-skip-catch-up"
+  /** Layouts: the final epoch is written after the first catch-up step, before the others. */
+  | "layout-early-final"
+  /**
+   * Layouts: acceptors ignore epochs, so a proposer of an old layout is never refused and goes on serving a moved
+   * vshard from its old group after the final epoch.
+   */
+  | "layout-no-fencing";
 
 /**
  * The classic acceptor bug: accepting a different state at a ballot at or below the accepted one. src/core rejects
@@ -72,6 +88,10 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
     write: (key, slot) => store.write(key, slot),
     floor: (key) => store.floor(key),
     remove: (key) => store.remove(key, NO_FLOOR),
+    minEpoch: (vshard) => store.minEpoch(vshard),
+    install: (vshards, epoch, floor) => store.install(vshards, epoch, floor),
+    keysAfter: (after, limit) => store.keysAfter(after, limit),
+    highestFloor: () => store.highestFloor(),
   };
   return handleRequest(forgetful, request);
 };
@@ -104,4 +124,32 @@ export async function collectMajorityOnly(key: string, deps: CollectorDeps): Pro
   const everyone = new UnanimousConfig(majority.members);
   const forgotten = await runRound<Forgotten>(everyone, "forgotten", (i) => deps.transport.send(i, { type: "forget", key, ballot }), deps.clock, deps.roundTimeoutMs);
   return majority.voteResult(forgotten.votes) === "won" ? { kind: "collected" } : { kind: "retry", reason: "not forgotten" };
+}
+
+/** An acceptor that serves every epoch: what fencing prevents is then free to happen. */
+export const noFencingAcceptor: AcceptorHandler = (store, request) =>
+  "key" in request ? handleRequest(store, { ...request, epoch: Number.MAX_SAFE_INTEGER }) : handleRequest(store, request);
+
+/** Installs on the first needed object only: a minority, which leaves quorums of the previous epoch unfenced. */
+export class MinorityInstallReconfigurer extends Reconfigurer {
+  protected override install(_targets: readonly AcceptorRef[], needed: readonly AcceptorRef[], vshards: readonly number[], epoch: number, floor?: Floor): Promise<boolean> {
+    return super.install(needed.slice(0, 1), needed.slice(0, 1), vshards, epoch, floor);
+  }
+}
+
+/** Claims every key caught up without visiting any. */
+export class SkipCatchUpReconfigurer extends Reconfigurer {
+  protected override async catchUpKeys(): Promise<boolean> {
+    return true;
+  }
+}
+
+/** After the first recorded catch-up step, writes the final epoch with the other vshards not caught up. */
+export class EarlyFinalReconfigurer extends Reconfigurer {
+  protected override async catchUp(current: VersionedLayout): Promise<StepOutcome> {
+    const change = current.layout.change!;
+    if (change.vshardsDone === 0) return super.catchUp(current);
+    // The record claims all done, as a bug that lost count would: the layout stays valid, only the data is missing.
+    return this.write(current, leaveJoint(current.layout, "new", withStep(change, "final", { vshardsDone: change.vshardsTotal }), current.layout));
+  }
 }

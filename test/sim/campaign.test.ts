@@ -27,6 +27,7 @@ describe.skipIf(env.SIM_SEEDS === undefined && env.SIM_SEED === undefined)("simu
       out(`  paths taken: ${JSON.stringify(report.paths)}`);
       out(`  messages: ${JSON.stringify(report.messages)}`);
       if (report.gc !== null) out(`  garbage collector: ${JSON.stringify(report.gc)}`);
+      if (report.layout !== null) out(`  reconfigurer: ${JSON.stringify(report.layout)}, final epoch ${report.finalEpoch}`);
       out(`  virtual ${report.virtualMs} ms, ${report.events} events, history of ${report.history.length}, trace hash ${report.traceHash}`);
       if (env.SIM_TRACE) {
         const file = scenarios.length > 1 ? `${env.SIM_TRACE}.${scenario.name}` : env.SIM_TRACE;

@@ -1,8 +1,12 @@
 import { Proposer, type ProposerConfig } from "../../src/core/proposer.js";
+import type { Layout } from "../../src/core/layout/layout.js";
+import { ConfigRegisterCache } from "../../src/core/reconfig/config-register.js";
+import { LayoutRouter } from "../../src/core/routing/layout-router.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Transport } from "../../src/core/ports.js";
 import { AcceptLog, AcceptorNode, correctAcceptor } from "./acceptor-node.js";
-import { noFloorAcceptor, overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
+import { noFencingAcceptor, noFloorAcceptor, overwritingAcceptor, randomRoute, type Bug } from "./bugs.js";
+import { firstLayout, ObjectDirectory, rootName } from "./layout.js";
 import { Life, ProcessClock } from "./clock.js";
 import { CLEAN_LINKS, Network, type Endpoint } from "./network.js";
 import type { Rng } from "./rng.js";
@@ -16,6 +20,8 @@ export interface ClusterSpec {
   /** Each proposer's clock is off by up to this much (ballot counters take the clock as a floor). */
   readonly clockSkewMs: number;
   readonly bug: Bug | null;
+  /** Proposers route by a layout read from a config register on a root group of 3 (issue 19); else by index. */
+  readonly layouts?: boolean;
 }
 
 /** How an armed proposer dies on its next accept round. */
@@ -34,6 +40,11 @@ const never = <T>() => new Promise<T>(() => {});
 export class Cluster {
   readonly log = new AcceptLog();
   readonly acceptors: AcceptorNode[];
+  /** With layouts: acceptor nodes by object name (new names get new nodes), the first layout, the latest written. */
+  readonly objects: ObjectDirectory;
+  readonly firstLayout: Layout | null;
+  /** What a proposer starting cold reads from the config register: the reconfigurer keeps it up to date. */
+  published: Layout | null;
   readonly network: Network;
   private readonly slots: ProposerNode[] = [];
   private spawned = 0;
@@ -45,9 +56,25 @@ export class Cluster {
     readonly scheduler: Scheduler,
     private readonly rng: Rng,
   ) {
-    const handler = spec.bug === "overwrite-accept" ? overwritingAcceptor : spec.bug === "gc-no-floor" ? noFloorAcceptor : correctAcceptor;
+    const handler =
+      spec.bug === "overwrite-accept" ? overwritingAcceptor
+      : spec.bug === "gc-no-floor" ? noFloorAcceptor
+      : spec.bug === "layout-no-fencing" ? noFencingAcceptor
+      : correctAcceptor;
     this.acceptors = Array.from({ length: spec.acceptors }, (_, i) => new AcceptorNode(i, handler, this.log));
     this.network = new Network(scheduler, rng.fork("network"), this.acceptors);
+    this.objects = new ObjectDirectory(() => {
+      const node = new AcceptorNode(this.acceptors.length, handler, this.log);
+      this.acceptors.push(node);
+      return node.index;
+    });
+    this.firstLayout = spec.layouts ? firstLayout(spec.acceptors) : null;
+    this.published = this.firstLayout;
+    if (this.firstLayout !== null) {
+      // The first group is nodes 0..N-1 (the faults' targets), the root group the next three.
+      this.firstLayout.groups[0]!.acceptors.forEach((ref, i) => this.objects.bind(ref.name, i));
+      for (let i = 0; i < 3; i++) this.objects.indexOf(rootName(i));
+    }
     for (let slot = 0; slot < spec.proposers; slot++) this.slots.push(this.spawn());
   }
 
@@ -91,9 +118,27 @@ export class Cluster {
     const config = quorumOfOne ? { ...this.spec.config, acceptors: 1 } : this.spec.config;
     let node!: ProposerNode;
     const transport: Transport = { send: (index, request) => this.sendArmed(node, index, request, raw) };
-    const proposer = new Proposer(id, config, transport, clock, rng.fork("proposer"));
+    const proposer = new Proposer(id, config, this.routing(id, transport, clock, rng), clock, rng.fork("proposer"));
     node = { id, life, clock, transport, proposer, killOnAccept: null };
     return node;
+  }
+
+  /**
+   * Without layouts, the proposer's transport as is. With them, a router over a layout cache of its own (one per
+   * isolate): it starts from what a cold start would read (the latest layout written) and then reloads only when an
+   * acceptor refuses its epoch, through a proposer of the root group that lives and dies with it.
+   */
+  private routing(id: string, transport: Transport, clock: ProcessClock, rng: Rng): Transport | LayoutRouter {
+    if (this.firstLayout === null) return transport;
+    const root = this.rootProposer(`${id}-root`, transport, clock, rng.fork("root"));
+    const cache = new ConfigRegisterCache(root, this.firstLayout, this.published ?? this.firstLayout);
+    return new LayoutRouter(cache, this.objects.named(transport));
+  }
+
+  /** A proposer of the root group (the config register's), over `transport` to nodes by index. */
+  rootProposer(id: string, transport: Transport, clock: ProcessClock, rng: Rng): Proposer {
+    const root: Transport = { send: (i, request) => transport.send(this.objects.indexOf(rootName(i)), request) };
+    return new Proposer(id, { ...this.spec.config, acceptors: 3 }, root, clock, rng);
   }
 
   /**

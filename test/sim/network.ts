@@ -148,6 +148,10 @@ export function describeRequest(r: AcceptorRequest): string {
       return `peek ${r.key}`;
     case "forget":
       return `forget ${r.key} ${formatBallot(r.ballot)}`;
+    case "install":
+      return `install epoch ${r.epoch} for ${r.vshards.length} vshards${r.floor ? ` floor v${r.floor.version}` : ""}`;
+    case "list":
+      return `list ${r.vshards.length} vshards after ${r.after ?? "-"}`;
   }
 }
 
@@ -158,7 +162,12 @@ export function describeReply(r: AcceptorReply): string {
       return `${r.type} accepted ${formatBallot(r.accepted)} v${r.state?.version ?? 0} by ${r.state?.origin ?? "-"}`;
     case "accepted":
     case "forgotten":
+    case "installed":
       return r.type;
+    case "stale":
+      return `stale: epoch ${r.epoch} served`;
+    case "listed":
+      return `listed ${r.keys.length} keys${r.next === null ? "" : `, more after ${r.next}`}`;
     case "rejected":
       return `rejected promised ${formatBallot(r.promised)} accepted ${formatBallot(r.accepted)}`;
   }

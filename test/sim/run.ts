@@ -11,6 +11,7 @@ import { hash32, Rng } from "./rng.js";
 import type { Scenario } from "./scenarios.js";
 import { Scheduler } from "./scheduler.js";
 import { Workload } from "./workload.js";
+import { SimReconfiguration, type ReconfigurationCounts } from "./reconfiguration.js";
 
 export interface RunReport {
   readonly scenario: string;
@@ -29,6 +30,10 @@ export interface RunReport {
   readonly history: readonly Event[];
   /** What the garbage collector did (null: the scenario runs none). */
   readonly gc: GcCounts | null;
+  /** What the reconfigurer did (null: the scenario changes no layout). */
+  readonly layout: ReconfigurationCounts | null;
+  /** The epoch of the layout at the end (null: no layouts). */
+  readonly finalEpoch: number | null;
 }
 
 export function replayCommand(scenario: string, seed: number): string {
@@ -46,7 +51,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   const scheduler = new Scheduler();
   const config = { ...scenario.config, acceptors: scenario.acceptors };
   const cluster = new Cluster(
-    { acceptors: scenario.acceptors, proposers: scenario.proposers, config, clockSkewMs: scenario.clockSkewMs, bug: scenario.bug },
+    { acceptors: scenario.acceptors, proposers: scenario.proposers, config, clockSkewMs: scenario.clockSkewMs, bug: scenario.bug, layouts: scenario.layout !== null },
     scheduler,
     rng.fork("cluster"),
   );
@@ -72,6 +77,9 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
       : new GarbageCollector(scenario.gc, cluster, rng.fork("gc"), workload.keys, () => workload.deletedKeys(), scenario.bug === "gc-majority-tombstone" ? collectMajorityOnly : collect);
   if (gc !== null && log !== undefined) gc.log = (line) => log(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
   const gcDone = gc?.run().catch((error: unknown) => violations.push({ invariant: "protocol", message: `collector threw: ${String(error)}` }));
+  const reconfiguration = scenario.layout === null ? null : new SimReconfiguration(scenario.layout, cluster, rng.fork("layout"));
+  if (reconfiguration !== null && log !== undefined) reconfiguration.log = (line) => log(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
+  void reconfiguration?.run().catch((error: unknown) => violations.push({ invariant: "protocol", message: `reconfigurer threw: ${String(error)}` }));
 
   const runAll = async (tasks: Promise<unknown>[], limitMs: number, what: string) => {
     let done = 0;
@@ -95,11 +103,18 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     await scheduler.runUntil(() => !gc.running, scheduler.now + 10 * scenario.gc!.roundTimeoutMs);
   }
   stopFaults();
+  if (reconfiguration !== null) reconfiguration.faulty = false;
   cluster.heal();
   log?.(`---- healed at ${scheduler.now.toFixed(3)} ----`);
   const drained = await runAll(clients, callBoundMs + 1, "operations in flight when healed");
   // Calls that clients gave up on still run at their proposers: let them end, so nothing contends with step 3.
   await scheduler.runUntil(() => workload.callsInFlight === 0, scheduler.now + callBoundMs + 1);
+
+  // Layout changes: every one must finish once healed, before the liveness round and the final reads (which then go
+  // through the final layout, many proposers still holding an old one).
+  if (reconfiguration !== null && !(await scheduler.runUntil(() => reconfiguration.finished, scheduler.now + 20_000))) {
+    violations.push({ invariant: "liveness", message: `layout changes: not all done 20 s after healing (${JSON.stringify(reconfiguration.counts)})` });
+  }
 
   // 3. Liveness: every client's next operation completes, one client at a time.
   if (drained) await runAll([workload.livenessRound()], workload.spec.clients * (callBoundMs + 2), "liveness round");
@@ -136,6 +151,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     events: scheduler.executed,
     history: events,
     gc: gc === null ? null : { ...gc.counts },
+    layout: reconfiguration === null ? null : { ...reconfiguration.counts },
+    finalEpoch: cluster.published?.epoch ?? null,
   };
 }
 

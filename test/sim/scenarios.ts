@@ -1,6 +1,7 @@
 import type { ProposerConfig } from "../../src/core/proposer.js";
 import type { Bug } from "./bugs.js";
 import type { GcSpec } from "./collector.js";
+import type { LayoutSpec } from "./layout.js";
 import { NO_FAULTS, type FaultSpec } from "./faults.js";
 import { CLEAN_LINKS, type LinkFaults } from "./network.js";
 import type { WorkloadSpec } from "./workload.js";
@@ -22,6 +23,8 @@ export interface Scenario {
   readonly bug: Bug | null;
   /** A garbage collector of deleted keys running alongside the clients (null: none). */
   readonly gc: GcSpec | null;
+  /** Layout changes (issue 19) run by a reconfigurer during the faulty phase; proposers then route by layouts. */
+  readonly layout: LayoutSpec | null;
   /**
    * Every proposer call must end by its deadline plus one round time-out (and a poll), not the looser default bound:
    * for the overload scenarios, where the deadline is what keeps waits bounded.
@@ -99,7 +102,30 @@ const BASE: Scenario = {
   clockSkewMs: 2000,
   bug: null,
   gc: null,
+  layout: null,
 };
+
+/**
+ * A layout change during the faulty phase: it starts early, steps every few ms, the reconfigurer dies in a tenth of
+ * its steps, and a third of the catch-up steps crash an object of a moving group. 512 vshards per catch-up step: a
+ * split records four steps, a membership change eight.
+ */
+const LAYOUT: LayoutSpec = {
+  changes: [{ groups: 2 }],
+  startMs: [100, 700],
+  pauseMs: [2, 20],
+  crash: 0.1,
+  restartMs: [10, 100],
+  crashDuringCatchUp: 0.3,
+  downMs: [20, 200],
+  roundTimeoutMs: 40,
+  vshardsPerStep: 512,
+};
+
+/** Eight keys over a layout of one group at first: a split moves three of them (key-0, key-6, key-7), the others all. */
+const LAYOUT_WORKLOAD: Partial<WorkloadSpec> = { keys: 8, sticky: 0.8, mix: { ...WORKLOAD.mix, delete: 1, deleteExpect: 0.5 } };
+
+const LAYOUT_FAULTS: Partial<FaultSpec> = { links: LOSSY, crashes: 3, stalls: 2, downMs: [20, 250], proposerKills: 4 };
 
 type Tweaks = Partial<Omit<Scenario, "config" | "workload" | "faults">> & {
   readonly config?: Partial<Scenario["config"]>;
@@ -267,7 +293,42 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: { clients: 40, keys: 3, sticky: 0.8, thinkMs: [0, 8], maxOpsPerClient: 40 },
     faults: { links: { ...LIGHT_LOSS, delayMs: [2, 20], slow: 0.15, slowDelayMs: [40, 150] }, stalls: 2, downMs: [20, 150] },
   }),
+  scenario("layout-split-n3", "a split of the one group into two during the faulty phase; stale proposers refused and reloading", {
+    layout: LAYOUT,
+    workload: LAYOUT_WORKLOAD,
+    faults: LAYOUT_FAULTS,
+  }),
+  scenario("layout-replace-n3", "one acceptor replaced by a fresh object while clients run, objects crash during catch-up", {
+    layout: { ...LAYOUT, changes: [{ replace: { group: 0, index: 1 } }] },
+    workload: LAYOUT_WORKLOAD,
+    faults: LAYOUT_FAULTS,
+  }),
+  scenario("layout-grow-n3", "N grows from 3 to 5 under load: joint quorums of 2 of 3 and 3 of 5", {
+    layout: { ...LAYOUT, changes: [{ acceptors: 5 }] },
+    workload: LAYOUT_WORKLOAD,
+    faults: LAYOUT_FAULTS,
+  }),
+  scenario("layout-chain-n3", "split, replace, grow to 5 and split again, chained, with 6 proposers and a dying reconfigurer", {
+    proposers: 6,
+    faultyMs: 2500,
+    layout: { ...LAYOUT, changes: [{ groups: 2 }, { replace: { group: 1, index: 0 } }, { acceptors: 5 }, { groups: 3 }], crash: 0.15 },
+    workload: { ...LAYOUT_WORKLOAD, maxOpsPerClient: 120 },
+    faults: { ...LAYOUT_FAULTS, crashes: 5, stalls: 3, proposerKills: 6 },
+  }),
 ];
+
+/** The layout controls: a split then a replace with 6 proposers, many of them keeping an old layout until refused. */
+function layoutControl(name: string, summary: string, bug: Bug): Scenario {
+  return scenario(name, summary, {
+    bug,
+    proposers: 6,
+    layout: { ...LAYOUT, changes: [{ groups: 2 }, { replace: { group: 0, index: 1 } }], startMs: [300, 900], crash: 0, crashDuringCatchUp: 0 },
+    // Twelve keys, so that some sit idle while a change runs: a busy key is moved by its own traffic (every round of
+    // the joint epoch needs a majority of the new group too), which would hide a missing catch-up.
+    workload: { ...LAYOUT_WORKLOAD, keys: 12, sticky: 0.9, thinkMs: [0, 40] },
+    faults: { links: LIGHT_LOSS, proposerKills: 6 },
+  });
+}
 
 /** Negative controls: each runs a broken piece and must fail within the CI seed budget. */
 export const CONTROLS: readonly Scenario[] = [
@@ -298,6 +359,10 @@ export const CONTROLS: readonly Scenario[] = [
     // after the collection.
     faults: { links: { ...STALE, loss: 0.05, slow: 0.1 }, crashes: 3, downMs: [100, 300], minorityPartitions: 8, partitionMs: [150, 400] },
   }),
+  layoutControl("bug-layout-minority-install", "CONTROL: each epoch is installed on one object of a group only", "layout-minority-install"),
+  layoutControl("bug-layout-skip-catch-up", "CONTROL: vshards are recorded caught up without their keys being visited", "layout-skip-catch-up"),
+  layoutControl("bug-layout-early-final", "CONTROL: the final epoch is written after the first of several catch-up steps", "layout-early-final"),
+  layoutControl("bug-layout-no-fencing", "CONTROL: acceptors ignore epochs, so old layouts keep serving moved vshards from their old group", "layout-no-fencing"),
 ];
 
 export function findScenario(name: string): Scenario {
