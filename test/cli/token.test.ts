@@ -1,28 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../../src/cli/exit-codes.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../support/cli-run.js";
 import { identify } from "../../src/http/access/identify.js";
 import { grantsFrom } from "../../src/http/access/policy.js";
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (chunk) => void out.push(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk)),
-    stderr: (line) => void err.push(line),
-    readStdin: async () => new Uint8Array(),
-    stdinIsTTY: true,
-    env: {},
-    readFile: async () => new Uint8Array(),
-    interrupted: () => new Promise(() => {}),
-    fetch: async () => {
-      throw new Error("ballot token must not call a server");
-    },
-  };
-  const code = await main(args, io);
-  return { code, stdout: out.join(""), stderr: err.join("\n") };
-}
+const cli = (args: string[]) =>
+  runCli(args, {}, async () => {
+    throw new Error("ballot token must not call a server");
+  });
 
 describe("ballot token new", () => {
   it("prints a fresh token and a BALLOT_ACCESS entry the server accepts and maps back to that token", async () => {

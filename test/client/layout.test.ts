@@ -7,8 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { BadRequest, Conflict, Forbidden, LayoutChangeFailed, Unauthorized, Unavailable, createClient, type Layout, type LayoutChangeStatus } from "../../src/client/index.js";
 import { EXIT } from "../../src/cli/exit-codes.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../support/cli-run.js";
 
 const ADMIN = "admin-token-0123456789";
 const DATA = "data-token-0123456789";
@@ -131,22 +130,7 @@ describe("client: layout", () => {
 });
 
 describe("CLI: ballot layout", () => {
-  async function cli(args: string[], server: Fake, token = ADMIN) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIO = {
-      stdout: (chunk) => void out.push(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk)),
-      stderr: (line) => void err.push(line),
-      readStdin: async () => new Uint8Array(),
-      stdinIsTTY: true,
-      env: { BALLOT_URL: "http://ballot.test", BALLOT_TOKEN: token },
-      readFile: async () => new Uint8Array(),
-      interrupted: () => new Promise(() => {}),
-      fetch: server.fetch,
-    };
-    const code = await main(args, io);
-    return { code, stdout: out.join(""), stderr: err.join("\n") };
-  }
+  const cli = (args: string[], server: Fake, token = ADMIN) => runCli(args, { BALLOT_URL: "http://ballot.test", BALLOT_TOKEN: token }, server.fetch);
 
   it("show prints the epoch, the groups with hints and the change", async () => {
     const server = fakeServer();
