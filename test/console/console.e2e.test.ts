@@ -203,7 +203,8 @@ describe("the console in Chromium", () => {
     await expect.poll(async () => (await series()).filter((w) => w.ok > 0).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
     expect(await page.locator("#load-result").textContent()).toMatch(/^Running increments until stopped/);
     const before = await series();
-    expect(before.every((w) => w.failed === 0)).toBe(true);
+    const kinds = await Promise.all(["load-ok", "load-conflict", "load-unavailable", "load-unknown", "load-other"].map(async (id) => `${id}=${await page.locator(`#${id}`).textContent()}`));
+    expect(before.every((w) => w.failed === 0), `${kinds.join(" ")} ${JSON.stringify(before)}`).toBe(true);
 
     // Lose the quorum mid-run with the console's own buttons: failures appear on the time axis after the marks.
     await page.getByRole("button", { name: "Take down acceptor 1" }).click();
