@@ -1,11 +1,14 @@
 import type { Acceptor } from "./acceptor/acceptor-object.js";
 import type { Collector } from "./collector/collector-object.js";
+import type { LayoutReconfigurer } from "./reconfigurer/reconfigurer-object.js";
 
 /** Bindings and vars of the Worker (see wrangler.toml). Vars arrive as strings and are checked in config.ts. */
 export interface Env {
   ACCEPTOR: DurableObjectNamespace<Acceptor>;
   /** One garbage collector of deleted keys per shard (src/collector). */
   COLLECTOR: DurableObjectNamespace<Collector>;
+  /** The cluster's one reconfigurer: runs layout changes in the background (src/reconfigurer). */
+  RECONFIGURER: DurableObjectNamespace<LayoutReconfigurer>;
   BALLOT_CLUSTER?: string;
   BALLOT_ACCEPTORS?: string;
   BALLOT_LOCATION_HINTS?: string;

@@ -1,6 +1,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { Collector } from "./collector/collector-object.js";
+import { LayoutReconfigurer, reconfigurerObjectName } from "./reconfigurer/reconfigurer-object.js";
 import { loadConfig, type BallotConfig } from "./config.js";
 import { consoleAsset } from "./console/routes.js";
 import type { Env } from "./env.js";
@@ -10,15 +11,17 @@ import { authOptionsFrom, withAuth } from "./http/auth.js";
 import { ApiError, errorResponse } from "./http/errors.js";
 import { withFairIntake } from "./http/fair-intake.js";
 import { healthRoutes } from "./http/health.js";
+import { layoutRoutes } from "./http/layout-admin.js";
 import { lockRoutes } from "./http/locks.js";
 import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
 import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
 import { collectingDeletes } from "./collector/collection-trigger.js";
-import { createWorkerProposer } from "./proposer/worker-proposer.js";
+import { clusterSettings, createWorkerProposer } from "./proposer/worker-proposer.js";
+import { initialLayout } from "./cluster/cluster-layout.js";
 
-export { Acceptor, Collector };
+export { Acceptor, Collector, LayoutReconfigurer };
 
 type App = (request: Request) => Promise<Response>;
 let app: App | undefined;
@@ -61,12 +64,26 @@ export function routeTable(env: Env): readonly RouteInfo[] {
 }
 
 function buildApp(env: Env, config: BallotConfig): BallotApp {
-  // Dev only: the fault table wraps the transport and the admin routes exist only when DEV_ADMIN is "true".
-  const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, config);
-  // Deletes (and lock releases) wake the shard's garbage collector in the background of their request.
-  const registers = collectingDeletes(createWorkerProposer(env, config, admin?.wrapTransport), env.COLLECTOR, config, waitUntil);
+  const reconfigurerName = reconfigurerObjectName(config.cluster);
+  // Dev only: the fault table wraps the calls and the dev admin routes exist only when DEV_ADMIN is "true".
+  const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, env.RECONFIGURER, reconfigurerName, config);
+  const proposer = createWorkerProposer(env, config, admin?.wrap);
+  // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
+  const registers = collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil);
+  const settings = clusterSettings(config);
   const routes: Route[] = [...lockRoutes(registers, () => Date.now())];
-  if (admin !== undefined) routes.push(...admin.routes);
-  routes.push(...healthRoutes(createAcceptorProbe(env, config)), ...openApiRoutes());
+  if (admin !== undefined) routes.push(...admin.routes(proposer.layout));
+  routes.push(
+    ...layoutRoutes({
+      root: proposer.root,
+      initial: initialLayout(settings),
+      seen: (layout) => proposer.layout.update(layout),
+      start: (request) => env.RECONFIGURER.get(env.RECONFIGURER.idFromName(reconfigurerName)).start(settings, request),
+      nudge: () => env.RECONFIGURER.get(env.RECONFIGURER.idFromName(reconfigurerName)).nudge(settings),
+      background: waitUntil,
+    }),
+    ...healthRoutes(createAcceptorProbe(env, config, proposer.layout)),
+    ...openApiRoutes(),
+  );
   return createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
 }

@@ -20,8 +20,21 @@ export class Acceptor extends DurableObject<object> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
+  /**
+   * The root group's calls (and those of a proposer from before layouts): checked against the layout string the
+   * object was created with, so a Worker with another BALLOT_ACCEPTORS is refused instead of forming quorums that do
+   * not intersect.
+   */
   handle(layout: string, requests: AcceptorRequest[]): AcceptorReply[] {
     this.checkLayout(layout);
+    return requests.map((request) => handleRequest(this.store, request));
+  }
+
+  /**
+   * A call placed by the layout (src/core/routing): the group it names is the layout's, and the epoch each message
+   * carries is what fences it (an object refuses an epoch older than the lowest it serves for the key's vshard).
+   */
+  call(requests: AcceptorRequest[]): AcceptorReply[] {
     return requests.map((request) => handleRequest(this.store, request));
   }
 
@@ -36,8 +49,8 @@ export class Acceptor extends DurableObject<object> {
   }
 
   /** Deleted keys for the collector (src/collector), oldest first. Reads only. */
-  tombstones(layout: string, limit: number): TombstoneRow[] {
-    this.checkLayout(layout);
+  tombstones(layout: string | null, limit: number): TombstoneRow[] {
+    if (layout !== null) this.checkLayout(layout);
     return this.store.tombstones(limit);
   }
 

@@ -1,12 +1,17 @@
 import type { Acceptor } from "../acceptor/acceptor-object.js";
-import { DurableObjectTransport } from "./durable-object-transport.js";
-import { SHARD_COUNT, layoutOf } from "./placement.js";
+import type { LayoutCache } from "../core/routing/layout-cache.js";
+import { VSHARD_COUNT } from "../core/layout/vshard.js";
+import { DurableObjectNamedTransport } from "./named-object-transport.js";
+import { layoutOf } from "./placement.js";
 
 /** How `/v1/health` (src/http/health.ts) reaches the acceptors: defined here, below the HTTP layer that uses it. */
 export interface AcceptorProbe {
   readonly acceptors: number;
+  /** Shard (group) ids are below this. */
   readonly shards: number;
-  /** The layout the proposer uses; an acceptor created for another one counts as failed. */
+  /** The ids to probe, when not 0 to shards - 1: the layout's groups. */
+  readonly groupIds?: () => readonly number[];
+  /** The layout string objects from before layouts were created with; one created for another N counts as failed. */
   readonly layout: string;
   readonly locationHints: readonly (string | undefined)[];
   /** How long one ping may take before the acceptor counts as unreachable. */
@@ -24,22 +29,29 @@ export interface ProbeBindings {
 
 /** What the probe needs of the Worker's configuration (`BallotConfig`), stated here so that src/cluster needs no config.ts. */
 export interface ProbeConfig {
-  readonly cluster: string;
   readonly locationHints: readonly (DurableObjectLocationHint | undefined)[];
   readonly proposer: { readonly acceptors: number; readonly roundTimeoutMs: number };
 }
 
-/** Health probes of the real acceptor objects: a read-only `ping()` RPC straight to each object (no fault table). */
-export function createAcceptorProbe(env: ProbeBindings, config: ProbeConfig): AcceptorProbe {
+/**
+ * Health probes of the real acceptor objects of every group of the isolate's layout: a read-only `ping()` RPC
+ * straight to each object (no fault table).
+ */
+export function createAcceptorProbe(env: ProbeBindings, config: ProbeConfig, layout: LayoutCache): AcceptorProbe {
   const acceptors = config.proposer.acceptors;
-  const objects = new DurableObjectTransport(env.ACCEPTOR, config.cluster, acceptors, config.locationHints);
+  const objects = new DurableObjectNamedTransport(env.ACCEPTOR);
   return {
     acceptors,
-    shards: SHARD_COUNT,
+    shards: VSHARD_COUNT,
+    groupIds: () => layout.current().groups.map((g) => g.id),
     layout: layoutOf(acceptors),
     locationHints: config.locationHints,
     // Generous: a ping may have to start a cold object (locally, 48 cold objects take over a second on one thread).
     timeoutMs: Math.max(config.proposer.roundTimeoutMs, HEALTH_TIMEOUT_MS),
-    ping: async (shard, index) => (await objects.stub(shard, index).ping()) as { layout: string | null },
+    ping: async (group, index) => {
+      const ref = layout.current().groups.find((g) => g.id === group)?.acceptors[index];
+      if (ref === undefined) throw new Error(`group ${group} has no acceptor ${index}`);
+      return (await objects.stub(ref).ping()) as { layout: string | null };
+    },
   };
 }

@@ -1,5 +1,7 @@
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
+import type { AcceptorRef } from "../core/layout/layout.js";
 import type { Transport } from "../core/ports.js";
+import type { NamedTransport } from "../core/routing/named-transport.js";
 
 /**
  * Dev-only fault injection on the real call path Worker -> acceptor. A `FaultyTransport` sits around the
@@ -79,5 +81,29 @@ export class FaultyTransport implements Transport {
 
   send(index: number, request: AcceptorRequest): Promise<AcceptorReply> {
     return withFault(this.table.get(index), index, () => this.inner.send(index, request), this.random);
+  }
+}
+
+/**
+ * The acceptor index an object name ends with (`.../acceptor-<i>`, as every name of src/core/layout/object-names.ts
+ * and the root group's do): the dev fault table is by index, so "acceptor 1 down" takes down acceptor 1 of every
+ * group, as it took down acceptor 1 of every shard before layouts.
+ */
+export function acceptorIndexOf(name: string): number {
+  const match = /\/acceptor-(\d+)$/.exec(name);
+  return match === null ? -1 : Number(match[1]);
+}
+
+/** A NamedTransport decorator that applies the fault table to every call, by the object's acceptor index. */
+export class FaultyNamedTransport implements NamedTransport {
+  constructor(
+    private readonly inner: NamedTransport,
+    private readonly table: FaultTable,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  send(acceptor: AcceptorRef, request: AcceptorRequest): Promise<AcceptorReply> {
+    const index = acceptorIndexOf(acceptor.name);
+    return withFault(this.table.get(index), index, () => this.inner.send(acceptor, request), this.random);
   }
 }

@@ -3,13 +3,17 @@ import type { Collector } from "../collector/collector-object.js";
 import type { SweepResult } from "../collector/schedule.js";
 import type { Slot } from "../core/acceptor.js";
 import { formatBallot, type Ballot } from "../core/ballot.js";
-import type { Transport } from "../core/ports.js";
+import { groupById, ownerGroupIds, ownerOf, type AcceptorRef } from "../core/layout/layout.js";
+import { vshardOf } from "../core/layout/vshard.js";
+import type { LayoutCache } from "../core/routing/layout-cache.js";
 import type { BallotConfig } from "../config.js";
-import { DurableObjectTransport } from "../cluster/durable-object-transport.js";
-import { FAULT_MODES, FaultTable, FaultyTransport, withFault, type Fault } from "../cluster/fault-injection.js";
+import { acceptorIndexOf, FAULT_MODES, FaultTable, FaultyNamedTransport, FaultyTransport, withFault, type Fault } from "../cluster/fault-injection.js";
+import { DurableObjectNamedTransport } from "../cluster/named-object-transport.js";
+import { RootGroupTransport } from "../cluster/root-group.js";
 import { collectorSettings, collectorStub } from "../collector/collection-trigger.js";
-import { SHARD_COUNT, shardOf } from "../cluster/placement.js";
 import { withTimeout } from "../cluster/runtime.js";
+import type { TransportWrappers } from "../proposer/worker-proposer.js";
+import type { LayoutReconfigurer } from "../reconfigurer/reconfigurer-object.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { decodeKey } from "./key-path.js";
@@ -24,19 +28,24 @@ import type { Route } from "./route.js";
  * - `DELETE /v1/admin/faults`: clears every fault; answers the table.
  * - `GET /v1/admin/keys/{key}`: the raw slot of the key on every acceptor, through the same faults as the proposer
  *   (an acceptor that is down, hanging or slower than the round timeout is reported as `{"index", "error"}`).
- * - `POST /v1/admin/acceptors/{i}/restart`: restarts the acceptor objects of index i in every shard (in-memory state
- *   lost, storage kept), bypassing the fault table.
- * - `GET /v1/admin/storage`: per acceptor index, summed over the shards: rows (`slots`), of which `tombstones`, floor
+ * - `POST /v1/admin/acceptors/{i}/restart`: restarts the acceptor objects of index i in every group of the layout
+ *   and in the root group (in-memory state lost, storage kept), bypassing the fault table.
+ * - `GET /v1/admin/storage`: per acceptor index, summed over the groups: rows (`slots`), of which `tombstones`, floor
  *   rows (`floors`) and the SQLite database size in `bytes`.
  * - `POST /v1/admin/collect` (`?all=true`: tombstones younger than BALLOT_GC_DELAY_MS too): one garbage-collection
- *   sweep of every shard now, through the fault table; answers what it did, summed (`collected`, `live`, `retry`,
+ *   sweep of every group now, through the fault table; answers what it did, summed (`collected`, `live`, `retry`,
  *   `unreachable`).
+ * - `POST /v1/admin/reconfigurer/restart`: crashes the reconfigurer object (a running change resumes from the config
+ *   register at its next alarm).
+ *
+ * The fault table is by acceptor index: "acceptor 1 down" takes down acceptor 1 of every group and of the root group.
  */
 export interface DevAdmin {
   readonly faults: FaultTable;
-  /** Puts the fault table on the proposer's transport (pass to createWorkerProposer). */
-  readonly wrapTransport: (transport: Transport) => Transport;
-  readonly routes: Route[];
+  /** Puts the fault table on the proposer's calls (pass to createWorkerProposer). */
+  readonly wrap: TransportWrappers;
+  /** The routes, over the isolate's layout. */
+  readonly routes: (layout: LayoutCache) => Route[];
 }
 
 /** One acceptor's raw slot for a key. Ballots render as `"<counter>.<proposer id>"`, or null for none. */
@@ -59,20 +68,24 @@ export type SlotView =
 export function createDevAdmin(
   namespace: DurableObjectNamespace<Acceptor>,
   collectors: DurableObjectNamespace<Collector>,
+  reconfigurers: DurableObjectNamespace<LayoutReconfigurer>,
+  reconfigurerName: string,
   config: BallotConfig,
 ): DevAdmin | undefined {
   if (!config.devAdmin) return undefined;
   const n = config.proposer.acceptors;
   const faults = new FaultTable(n);
-  const objects = new DurableObjectTransport(namespace, config.cluster, n, config.locationHints);
+  const objects = new DurableObjectNamedTransport(namespace);
+  const root = new RootGroupTransport(namespace, config.cluster, n, config.locationHints);
   const inspectTimeoutMs = Math.min(config.proposer.roundTimeoutMs, 1000);
 
   const table = () => json(200, { acceptors: n, faults: faults.list() });
 
-  const inspect = async (key: string, index: number): Promise<SlotView> => {
+  const inspect = async (key: string, ref: AcceptorRef, index: number): Promise<SlotView> => {
+    const faultIndex = acceptorIndexOf(ref.name);
     try {
       const slot = await withTimeout(
-        withFault(faults.get(index), index, async () => (await objects.stub(shardOf(key), index).inspect(key)) as Slot | null),
+        withFault(faults.get(faultIndex), faultIndex, async () => (await objects.stub(ref).inspect(key)) as Slot | null),
         inspectTimeoutMs,
       );
       return slotView(index, slot);
@@ -81,76 +94,101 @@ export function createDevAdmin(
     }
   };
 
-  const routes: Route[] = [
-    {
-      pattern: "/v1/admin/faults",
-      methods: {
-        GET: async () => table(),
-        POST: async (request) => {
-          const { acceptor, fault } = parseFault(await readBody(request, 1024), n);
-          faults.set(acceptor, fault);
-          return table();
-        },
-        DELETE: async () => {
-          faults.clear();
-          return table();
-        },
-      },
-    },
-    {
-      pattern: "/v1/admin/keys/:key",
-      methods: {
-        GET: async (_request, params) => {
-          const key = decodeKey(params.key ?? "");
-          const acceptors = await Promise.all(Array.from({ length: n }, (_, i) => inspect(key, i)));
-          return json(200, { key, shard: shardOf(key), acceptors });
+  const routes = (layout: LayoutCache): Route[] => {
+    /** Acceptor `index` of every group of the layout. */
+    const ofIndex = (index: number) => layout.current().groups.flatMap((g) => (g.acceptors[index] === undefined ? [] : [g.acceptors[index]]));
+    return [
+      {
+        pattern: "/v1/admin/faults",
+        methods: {
+          GET: async () => table(),
+          POST: async (request) => {
+            const { acceptor, fault } = parseFault(await readBody(request, 1024), n);
+            faults.set(acceptor, fault);
+            return table();
+          },
+          DELETE: async () => {
+            faults.clear();
+            return table();
+          },
         },
       },
-    },
-    {
-      pattern: "/v1/admin/acceptors/:index/restart",
-      methods: {
-        POST: async (_request, params) => {
-          const index = acceptorIndex(params.index ?? "", n);
-          // ctx.abort() inside the object makes the call itself fail: a rejection is the expected answer.
-          await Promise.allSettled(Array.from({ length: SHARD_COUNT }, (_, shard) => objects.stub(shard, index).restart()));
-          return json(200, { acceptor: index, restarted: SHARD_COUNT });
+      {
+        pattern: "/v1/admin/keys/:key",
+        methods: {
+          GET: async (_request, params) => {
+            const key = decodeKey(params.key ?? "");
+            const current = layout.current();
+            const owner = ownerOf(current, vshardOf(key)).owner;
+            // The key's acceptors in route order: its group's, or during a move the old group's then the new one's.
+            const refs: AcceptorRef[] = [];
+            for (const id of ownerGroupIds(owner)) for (const ref of groupById(current, id).acceptors) if (!refs.some((r) => r.name === ref.name)) refs.push(ref);
+            const acceptors = await Promise.all(refs.map((ref, i) => inspect(key, ref, i)));
+            return json(200, { key, shard: ownerGroupIds(owner)[0], groups: ownerGroupIds(owner), epoch: current.epoch, acceptors });
+          },
         },
       },
-    },
-    {
-      pattern: "/v1/admin/storage",
-      methods: {
-        GET: async () => {
-          const acceptors = await Promise.all(
-            Array.from({ length: n }, async (_, index) => {
-              const perShard = await Promise.all(Array.from({ length: SHARD_COUNT }, (_, shard) => objects.stub(shard, index).storage()));
-              const sum = (field: "slots" | "tombstones" | "floors" | "bytes") => perShard.reduce((total, s) => total + s[field], 0);
-              return { index, slots: sum("slots"), tombstones: sum("tombstones"), floors: sum("floors"), bytes: sum("bytes") };
-            }),
-          );
-          return json(200, { acceptors });
+      {
+        pattern: "/v1/admin/acceptors/:index/restart",
+        methods: {
+          POST: async (_request, params) => {
+            const index = acceptorIndex(params.index ?? "", n);
+            const refs = ofIndex(index);
+            // ctx.abort() inside the object makes the call itself fail: a rejection is the expected answer.
+            await Promise.allSettled([...refs.map((ref) => objects.stub(ref).restart()), root.stub(index).restart()]);
+            return json(200, { acceptor: index, restarted: refs.length + 1 });
+          },
         },
       },
-    },
-    {
-      pattern: "/v1/admin/collect",
-      methods: {
-        POST: async (request) => {
-          const all = new URL(request.url).searchParams.get("all") === "true";
-          const sweeps = await Promise.all(
-            Array.from({ length: SHARD_COUNT }, (_, shard) =>
-              collectorStub(collectors, config, shard).sweepNow(collectorSettings(config, shard), all, faults.list()) as Promise<SweepResult>,
-            ),
-          );
-          const sum = (field: "collected" | "live" | "retry" | "unreachable") => sweeps.reduce((total, s) => total + s[field], 0);
-          return json(200, { collected: sum("collected"), live: sum("live"), retry: sum("retry"), unreachable: sum("unreachable") });
+      {
+        pattern: "/v1/admin/storage",
+        methods: {
+          GET: async () => {
+            const acceptors = await Promise.all(
+              Array.from({ length: n }, async (_, index) => {
+                const perGroup = await Promise.all(ofIndex(index).map((ref) => objects.stub(ref).storage()));
+                const sum = (field: "slots" | "tombstones" | "floors" | "bytes") => perGroup.reduce((total, s) => total + s[field], 0);
+                return { index, slots: sum("slots"), tombstones: sum("tombstones"), floors: sum("floors"), bytes: sum("bytes") };
+              }),
+            );
+            return json(200, { acceptors });
+          },
         },
       },
-    },
-  ];
+      {
+        pattern: "/v1/admin/collect",
+        methods: {
+          POST: async (request) => {
+            const all = new URL(request.url).searchParams.get("all") === "true";
+            const current = layout.current();
+            const sweeps = await Promise.all(
+              current.groups.map(
+                (g) => collectorStub(collectors, config, g.id, current).sweepNow(collectorSettings(config, g.id), all, faults.list()) as Promise<SweepResult>,
+              ),
+            );
+            const sum = (field: "collected" | "live" | "retry" | "unreachable") => sweeps.reduce((total, s) => total + s[field], 0);
+            return json(200, { collected: sum("collected"), live: sum("live"), retry: sum("retry"), unreachable: sum("unreachable") });
+          },
+        },
+      },
+      {
+        pattern: "/v1/admin/reconfigurer/restart",
+        methods: {
+          POST: async () => {
+            const stub = reconfigurers.get(reconfigurers.idFromName(reconfigurerName));
+            await stub.restart().catch(() => undefined);
+            return json(200, { restarted: true });
+          },
+        },
+      },
+    ];
+  };
 
-  return { faults, wrapTransport: (transport) => new FaultyTransport(transport, faults), routes };
+  return {
+    faults,
+    wrap: { root: (transport) => new FaultyTransport(transport, faults), named: (transport) => new FaultyNamedTransport(transport, faults) },
+    routes,
+  };
 }
 
 function slotView(index: number, slot: Slot | null): SlotView {

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { errorReply, internal, unauthorized } from "./api-schemas.js";
-import { json } from "./errors.js";
+import { ApiError, json } from "./errors.js";
 import type { Method, Operation, Route } from "./route.js";
 import { validate } from "./validation.js";
 import type { AcceptorProbe } from "../cluster/acceptor-probe.js";
@@ -93,8 +93,6 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
     }
   };
 
-  const query = HealthQuery(probe.shards);
-
   const shardHealth = async (shard: number): Promise<ShardHealth> => {
     const acceptors = await Promise.all(Array.from({ length: probe.acceptors }, (_, i) => pingOne(shard, i)));
     const reachable = acceptors.filter((a) => a.ok).length;
@@ -106,8 +104,13 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
       pattern: "/v1/health",
       methods: {
         GET: async (request) => {
-          const { shard } = validate(query, { shard: new URL(request.url).searchParams.get("shard") ?? undefined });
-          const shards = shard === undefined ? Array.from({ length: probe.shards }, (_, s) => s) : [Number(shard)];
+          // The shards are the layout's groups: ids from 0, with gaps once a change retired some.
+          const ids = probe.groupIds?.() ?? Array.from({ length: probe.shards }, (_, s) => s);
+          const { shard } = validate(HealthQuery(Math.max(...ids) + 1), { shard: new URL(request.url).searchParams.get("shard") ?? undefined });
+          if (shard !== undefined && !ids.includes(Number(shard))) {
+            throw new ApiError(400, "invalid_argument", `shard must be one of the layout's groups: ${ids.length > 12 ? `${ids.slice(0, 12).join(", ")}, ...` : ids.join(", ")}`);
+          }
+          const shards = shard === undefined ? ids : [Number(shard)];
           const results = await Promise.all(shards.map(shardHealth));
           const healthy = results.every((s) => s.majority);
           const allUp = results.every((s) => s.reachable === probe.acceptors);

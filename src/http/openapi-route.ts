@@ -2,14 +2,15 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { unauthorized } from "./api-schemas.js";
 import { healthOperations } from "./health.js";
 import { keyOperations } from "./keys.js";
+import { layoutOperations } from "./layout-admin.js";
 import { lockOperations } from "./locks.js";
 import type { Method, Operation, Route } from "./route.js";
 
 /**
  * The OpenAPI 3.1 description of the v1 HTTP API, served at `GET /v1/openapi.json`, generated from the operations
  * the routes declare: the same zod schemas validate the requests. A test checks it against the routes the Worker
- * serves. The dev-only admin routes (`/v1/admin/...`, DEV_ADMIN = "true") are left out: they do not exist in
- * production. Generated on the first request for it, not at the isolate's start: generating costs tens of
+ * serves. The dev-only admin routes (`/v1/admin/...` but the layout, DEV_ADMIN = "true") are left out: they do
+ * not exist in production. Generated on the first request for it, not at the isolate's start: generating costs tens of
  * milliseconds that no other request should wait for.
  */
 
@@ -30,6 +31,7 @@ const PUBLIC_API: Readonly<Record<string, Partial<Record<Method, Operation>>>> =
   ...keyOperations,
   ...lockOperations,
   ...healthOperations,
+  ...layoutOperations,
   ...openApiOperations,
 };
 

@@ -1,20 +1,55 @@
 import type { BallotConfig } from "../config.js";
-import { Proposer } from "../core/proposer.js";
+import { Proposer, type Registers } from "../core/proposer.js";
 import type { Transport } from "../core/ports.js";
+import type { NamedTransport } from "../core/routing/named-transport.js";
+import { LayoutRouter } from "../core/routing/layout-router.js";
 import type { Env } from "../env.js";
-import { DurableObjectTransport } from "../cluster/durable-object-transport.js";
+import { ClusterLayout, initialLayout, rootRegisters, type ClusterSettings } from "../cluster/cluster-layout.js";
+import { DurableObjectNamedTransport } from "../cluster/named-object-transport.js";
 import { systemClock, systemRandom } from "../cluster/runtime.js";
 
+/** Where the dev fault table goes on the real call paths (tests and the console put faults there). */
+export interface TransportWrappers {
+  readonly root: (transport: Transport) => Transport;
+  readonly named: (transport: NamedTransport) => NamedTransport;
+}
+
+const BARE: TransportWrappers = { root: (t) => t, named: (t) => t };
+
+/** The isolate's proposer and what it is made of. */
+export interface WorkerProposer {
+  /** The key operations, each run once the isolate has read the layout (see ClusterLayout.ready). */
+  readonly registers: Registers;
+  /** The isolate's copy of the layout. */
+  readonly layout: ClusterLayout;
+  /** The root group's proposer: the config register is read and written through it. */
+  readonly root: Registers;
+}
+
+export function clusterSettings(config: BallotConfig): ClusterSettings {
+  return { cluster: config.cluster, acceptors: config.proposer.acceptors, locationHints: config.locationHints, proposer: config.proposer };
+}
+
 /**
- * A proposer wired to the real acceptors. `wrapTransport` lets tests put faults on the real call path.
+ * A proposer wired to the real acceptors: each key's rounds go to the group the layout gives its vshard (both groups
+ * of a pair while a change moves it), with the layout's epoch on every message.
  */
-export function createWorkerProposer(
-  env: Env,
-  config: BallotConfig,
-  wrapTransport: (transport: Transport) => Transport = (t) => t,
-): Proposer {
-  const transport = new DurableObjectTransport(env.ACCEPTOR, config.cluster, config.proposer.acceptors, config.locationHints);
-  // 64 random bits tell proposers apart; short, because every state's lineage stores a few of them.
+export function createWorkerProposer(env: Env, config: BallotConfig, wrap: TransportWrappers = BARE): WorkerProposer {
+  const settings = clusterSettings(config);
+  const root = rootRegisters(env.ACCEPTOR, settings, wrap.root);
+  const layout = new ClusterLayout(root, initialLayout(settings));
+  const router = new LayoutRouter(layout, wrap.named(new DurableObjectNamedTransport(env.ACCEPTOR)));
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  return new Proposer(id, config.proposer, wrapTransport(transport), systemClock, systemRandom);
+  const proposer = new Proposer(id, config.proposer, router, systemClock, systemRandom);
+  const registers: Registers = {
+    read: async (key) => {
+      await layout.ready(config.proposer.deadlineMs);
+      return proposer.read(key);
+    },
+    change: async (key, change) => {
+      await layout.ready(config.proposer.deadlineMs);
+      return proposer.change(key, change);
+    },
+  };
+  return { registers, layout, root };
 }

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
  *
  *   http ──▶ proposer ──▶ core ◀── acceptor (adapter)
  *     │                    ▲
- *     └──▶ collector ──▶ cluster (the way to reach acceptors: placement, transport, faults, clock)
+ *     └──▶ collector ──▶ cluster (the way to reach acceptors: layout, root group, transport, faults, clock)
+ *          reconfigurer ──▶ cluster
  *
  * Each unit is a folder under src/, or one of the entry files at its root (index.ts, config.ts, env.ts). A unit
  * may import its own modules, the units listed in `MAY_IMPORT`, and, type-only, those in `MAY_IMPORT_TYPES`
@@ -22,9 +23,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cluster: ["core"],
   proposer: ["core", "cluster", "config", "env"],
   collector: ["core", "cluster", "config"],
+  // The layout changes' background worker: the core reconfigurer over the cluster's objects.
+  reconfigurer: ["core", "cluster"],
   http: ["core", "cluster", "proposer", "collector", "config"],
   console: ["http"],
-  index: ["core", "cluster", "proposer", "collector", "acceptor", "http", "console", "config", "env"],
+  index: ["core", "cluster", "proposer", "collector", "reconfigurer", "acceptor", "http", "console", "config", "env"],
   config: ["core"],
   env: [],
   // Runs in Workers, Node and browsers with `fetch` only: nothing of the server.
@@ -35,9 +38,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 const MAY_IMPORT_TYPES: Record<string, readonly string[]> = {
   cluster: ["acceptor"],
   collector: ["acceptor"],
-  http: ["acceptor"],
+  reconfigurer: ["acceptor"],
+  http: ["acceptor", "reconfigurer"],
   config: ["env"],
-  env: ["acceptor", "collector"],
+  env: ["acceptor", "collector", "reconfigurer"],
 };
 
 /** Platform modules a unit may not import at all (the client runs in browsers too). */

@@ -5,6 +5,7 @@ import type { Env } from "../../src/env.js";
 import { createDevAdmin, type DevAdmin } from "../../src/http/admin.js";
 import { createApp } from "../../src/http/app.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
+import { reconfigurerObjectName } from "../../src/reconfigurer/reconfigurer-object.js";
 import { BASE, call } from "./helpers.js";
 
 export type App = (request: Request) => Promise<Response>;
@@ -18,10 +19,11 @@ export const worker: App = (request) => call(new URL(request.url).pathname + new
  */
 export function appWithAdmin(vars: Partial<Env>): { app: App; admin: DevAdmin } {
   const config = loadConfig({ ...(env as unknown as Env), DEV_ADMIN: "true", ...vars });
-  const admin = createDevAdmin((env as unknown as Env).ACCEPTOR, (env as unknown as Env).COLLECTOR, config);
+  const e = env as unknown as Env;
+  const admin = createDevAdmin(e.ACCEPTOR, e.COLLECTOR, e.RECONFIGURER, reconfigurerObjectName(config.cluster), config);
   if (admin === undefined) throw new Error("dev admin is off");
-  const proposer = createWorkerProposer(env as unknown as Env, config, admin.wrapTransport);
-  const app = createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, routes: admin.routes, logError: () => {} });
+  const proposer = createWorkerProposer(e, config, admin.wrap);
+  const app = createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, routes: admin.routes(proposer.layout), logError: () => {} });
   return { app, admin };
 }
 

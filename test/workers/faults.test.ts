@@ -180,7 +180,8 @@ describe("acceptor restarts mid-run", () => {
     const before = await stub().instance();
     const res = await worker(req("/v1/admin/acceptors/0/restart", { method: "POST" }));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ acceptor: 0, restarted: 16 });
+    // Acceptor 0 of each of the first layout's 16 groups, and of the root group.
+    expect(await res.json()).toEqual({ acceptor: 0, restarted: 17 });
     // A new in-memory instance, with its rows.
     expect(await stub().instance()).not.toBe(before);
     expect((await stub().inspect(key))?.state?.version).toBe(1);
@@ -244,8 +245,8 @@ describe("acceptor restarts mid-run", () => {
 describe("DEV_ADMIN off", () => {
   it("creates no admin (no routes, bare transport)", () => {
     const e = env as unknown as Env;
-    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, loadConfig({ ...e, DEV_ADMIN: "false" }))).toBeUndefined();
-    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, loadConfig({ ...e, DEV_ADMIN: undefined }))).toBeUndefined();
+    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, e.RECONFIGURER, "main/reconfigurer", loadConfig({ ...e, DEV_ADMIN: "false" }))).toBeUndefined();
+    expect(createDevAdmin(e.ACCEPTOR, e.COLLECTOR, e.RECONFIGURER, "main/reconfigurer", loadConfig({ ...e, DEV_ADMIN: undefined }))).toBeUndefined();
   });
 
   it("the Worker as served answers 404 on every admin route", async () => {

@@ -2,7 +2,8 @@ import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import { loadConfig } from "../../src/config.js";
 import type { AcceptorRequest } from "../../src/core/messages.js";
-import type { Transport } from "../../src/core/ports.js";
+import type { NamedTransport } from "../../src/core/routing/named-transport.js";
+import { acceptorIndexOf } from "../../src/cluster/fault-injection.js";
 import type { Env } from "../../src/env.js";
 import { createApp } from "../../src/http/app.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
@@ -32,16 +33,19 @@ export type Fault = (index: number, request: AcceptorRequest) => "ok" | "fail" |
  */
 export function appWithFaults(fault: Fault, vars: Partial<Env> = {}): (request: Request) => Promise<Response> {
   const config = loadConfig({ ...(env as unknown as Env), ...vars });
-  const wrap = (inner: Transport): Transport => ({
-    send(index, request) {
+  // On the data path only (the root group, which holds the layout, stays healthy): indexes are the objects'
+  // acceptor indexes in their group.
+  const named = (inner: NamedTransport): NamedTransport => ({
+    send(acceptor, request) {
+      const index = acceptorIndexOf(acceptor.name);
       const verdict = fault(index, request);
       if (verdict === "fail") return Promise.reject(new Error(`injected failure at acceptor ${index}`));
       if (verdict === "hang") return new Promise(() => {});
-      return inner.send(index, request);
+      return inner.send(acceptor, request);
     },
   });
-  const proposer = createWorkerProposer(env as unknown as Env, config, wrap);
-  return createApp({ registers: proposer, maxValueBytes: config.maxValueBytes, logError: () => {} });
+  const proposer = createWorkerProposer(env as unknown as Env, config, { root: (t) => t, named });
+  return createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, logError: () => {} });
 }
 
 export async function errorOf(response: Response): Promise<{ code: string; message: string; [k: string]: unknown }> {

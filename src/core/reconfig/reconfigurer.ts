@@ -38,6 +38,14 @@ export type StepOutcome =
   /** Nothing recorded (an object or the root unreachable, or another reconfigurer wrote first): run again later. */
   | { readonly kind: "retry"; readonly reason: string };
 
+export type StartOutcome =
+  /** The joint epoch is written: the change runs (its id is `layout.change.id`). */
+  | { readonly kind: "started"; readonly layout: Layout }
+  /** Planned and refused: a running change (`change_in_progress`) or a request that does not fit (`invalid_request`). */
+  | { readonly kind: "refused"; readonly code: string; readonly message: string }
+  /** Nothing written (the root unreachable, or another writer first): may be asked again. */
+  | { readonly kind: "retry"; readonly reason: string };
+
 /** The old and the new group of some moving vshards, with those vshards. */
 interface Pair {
   readonly old: Group;
@@ -75,12 +83,21 @@ export class Reconfigurer {
 
   /** Plans a change and writes its joint epoch; null on success, else why not (a running change, a bad request). */
   async start(request: ChangeRequest): Promise<string | null> {
+    const begun = await this.begin(request);
+    if (begun.kind === "started") return null;
+    return begun.kind === "refused" ? `${begun.code}: ${begun.message}` : begun.reason;
+  }
+
+  /** `start`, saying what happened in a form an API can answer with. */
+  async begin(request: ChangeRequest): Promise<StartOutcome> {
     const current = await readLayout(this.deps.root, this.deps.initial);
-    if (!current.ok) return current.reason;
+    if (!current.ok) return { kind: "retry", reason: current.reason };
     const plan = planChange(current.value.layout, request);
-    if (!plan.ok) return `${plan.error.code}: ${plan.error.message}`;
+    if (!plan.ok) return { kind: "refused", code: plan.error.code, message: plan.error.message };
     const written = await casLayout(this.deps.root, current.value, plan.value.joint);
-    return written === "written" ? null : `the config register changed meanwhile (${written})`;
+    if (written !== "written") return { kind: "retry", reason: `the config register changed meanwhile (${written})` };
+    this.cache.update(plan.value.joint);
+    return { kind: "started", layout: plan.value.joint };
   }
 
   /** Runs steps until no change runs or a step must be retried later. */
