@@ -5,8 +5,9 @@
  *
  * Pattern mirrored from src/ (read it there):
  * - Layout: 16 shards (FNV-1a of the key) x N objects named `{cluster}/shard-{s}/acceptor-{i}`, one SQLite row per key
- *   in a table of the same schema, one RPC `handle(layout, [request])` per message, ids cached per isolate and a stub
- *   made per call with the same location hints (src/cluster/durable-object-transport.ts).
+ *   in a table of the same schema, one RPC per message (`call([request])` in src/), ids cached per isolate and a stub
+ *   made per call with the same location hints (src/cluster/named-object-transport.ts). The first layout's groups
+ *   are these shards with these names, so the pattern is the same.
  * - Acceptor call: SELECT the key's row, then for a prepare/accept one INSERT OR REPLACE of the full row in the same
  *   synchronous turn (one commit); a peek writes nothing (src/core/acceptor.ts, src/acceptor/).
  * - Read: peeks at a bare majority (starting at a random acceptor; the rest asked if one fails), answered when they
