@@ -11,6 +11,8 @@ export interface AcceptorProbe {
   readonly shards: number;
   /** The ids to probe, when not 0 to shards - 1: the layout's groups. */
   readonly groupIds?: () => readonly number[];
+  /** A group's acceptors' location hints, when not `acceptors` objects with `locationHints` (groups may differ). */
+  readonly groupHints?: (group: number) => readonly (string | undefined)[];
   /** The layout string objects from before layouts were created with; one created for another N counts as failed. */
   readonly layout: string;
   readonly locationHints: readonly (string | undefined)[];
@@ -44,6 +46,7 @@ export function createAcceptorProbe(env: ProbeBindings, config: ProbeConfig, lay
     acceptors,
     shards: VSHARD_COUNT,
     groupIds: () => layout.current().groups.map((g) => g.id),
+    groupHints: (group) => layout.current().groups.find((g) => g.id === group)?.acceptors.map((a) => a.locationHint) ?? [],
     layout: layoutOf(acceptors),
     locationHints: config.locationHints,
     // Generous: a ping may have to start a cold object (locally, 48 cold objects take over a second on one thread).

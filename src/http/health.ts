@@ -51,7 +51,7 @@ export const healthOperations = {
   "/v1/health": {
     GET: {
       operationId: "health",
-      summary: "Ping every acceptor (of one shard, or of all shards)",
+      summary: "Ping every acceptor (of one shard, or of all shards); shards are the layout's groups, by id",
       request: { query: HealthQuery(SHARD_COUNT) },
       responses: {
         200: { description: "Every probed shard has a reachable majority (status ok or degraded).", content: { "application/json": { schema: HealthBody } } },
@@ -72,8 +72,10 @@ export const healthOperations = {
 export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Date.now()): Route[] {
   const majority = Math.floor(probe.acceptors / 2) + 1;
 
-  const pingOne = async (shard: number, index: number): Promise<AcceptorHealth> => {
-    const locationHint = probe.locationHints[index] ?? null;
+  const hintsOf = (shard: number) => probe.groupHints?.(shard) ?? probe.locationHints;
+
+  const pingOne = async (shard: number, index: number, hints: readonly (string | undefined)[]): Promise<AcceptorHealth> => {
+    const locationHint = hints[index] ?? null;
     const started = now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -94,9 +96,12 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
   };
 
   const shardHealth = async (shard: number): Promise<ShardHealth> => {
-    const acceptors = await Promise.all(Array.from({ length: probe.acceptors }, (_, i) => pingOne(shard, i)));
+    const hints = hintsOf(shard);
+    // A group has its own N (a change to 5 acceptors makes groups of 5 while the others still have 3).
+    const size = probe.groupHints === undefined ? probe.acceptors : hints.length;
+    const acceptors = await Promise.all(Array.from({ length: size }, (_, i) => pingOne(shard, i, hints)));
     const reachable = acceptors.filter((a) => a.ok).length;
-    return { shard, reachable, majority: reachable >= majority, acceptors };
+    return { shard, reachable, majority: reachable >= Math.floor(size / 2) + 1, acceptors };
   };
 
   return [
@@ -113,7 +118,7 @@ export function healthRoutes(probe: AcceptorProbe, now: () => number = () => Dat
           const shards = shard === undefined ? ids : [Number(shard)];
           const results = await Promise.all(shards.map(shardHealth));
           const healthy = results.every((s) => s.majority);
-          const allUp = results.every((s) => s.reachable === probe.acceptors);
+          const allUp = results.every((s) => s.reachable === s.acceptors.length);
           return json(healthy ? 200 : 503, {
             status: !healthy ? "unavailable" : allUp ? "ok" : "degraded",
             acceptors: probe.acceptors,

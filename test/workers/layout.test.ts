@@ -260,6 +260,10 @@ describe("layout changes on workerd", () => {
     expect(answeredDuring).toBeGreaterThan(20);
     expect(run.writes).toBeGreaterThan(20);
     await before.check();
+    // Health probes the layout's groups.
+    const health = (await (await c.fetch("/v1/health")).json()) as { status: string; shards: { shard: number; acceptors: unknown[] }[] };
+    expect(health.status).toBe("ok");
+    expect(health.shards.map((s) => s.shard)).toEqual(view.groups.map((g) => g.id));
     // New groups hold keys now: some key of the seed lives on an object the first layout did not have.
     const fresh = view.groups.filter((g) => g.id >= 16);
     expect(fresh.length).toBe(16);
@@ -283,6 +287,8 @@ describe("layout changes on workerd", () => {
     const grown = await c.change({ acceptors: 5, locationHints: ["wnam", "enam", "weur", "eeur", "apac"] });
     view = await c.done(grown.change);
     expect(view.groups.every((g) => g.acceptors.length === 5)).toBe(true);
+    const health = (await (await c.fetch("/v1/health")).json()) as { shards: { acceptors: { locationHint: string | null }[] }[] };
+    expect(health.shards.every((s) => s.acceptors.map((a) => a.locationHint).join() === "wnam,enam,weur,eeur,apac")).toBe(true);
     const shrunk = await c.change({ acceptors: 3, locationHints: ["wnam", "enam", "weur"] });
     view = await c.done(shrunk.change);
     expect(view.groups.every((g) => g.acceptors.length === 3)).toBe(true);
