@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env.js";
 import { serve } from "../../src/index.js";
 import { reconfigurerObjectName } from "../../src/reconfigurer/reconfigurer-object.js";
+import { createClient } from "../../src/client/index.js";
 import { checkHistory, describeEvent } from "../lin/checker.js";
 import { HistoryRecorder, type Op, type Result } from "../lin/history.js";
 import { BASE, keyPath } from "./helpers.js";
@@ -47,7 +48,7 @@ function cluster(label: string, vars: Partial<Env> = {}) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  return { name, fetch, layout, change, done };
+  return { name, app, fetch, layout, change, done };
 }
 
 /** What a key holds, as a client sees it. */
@@ -298,6 +299,19 @@ describe("layout changes on workerd", () => {
     expect(run.writes).toBeGreaterThan(10);
     await before.check();
   }, 240_000);
+
+  it("the typed client shows the layout, starts a change, waits for it, and gets the server's refusals as errors", async () => {
+    const c = cluster("client");
+    const client = createClient({ baseUrl: BASE, fetch: (input, init) => c.app(new Request(input, init)) });
+    expect((await client.layout()).groups).toHaveLength(16);
+    await expect(client.changeLayout({ groups: 0 })).rejects.toMatchObject({ status: 400 });
+    const started = await client.changeLayout({ replace: { group: 2, index: 0 } });
+    await expect(client.changeLayout({ groups: 20 })).rejects.toMatchObject({ status: 409 });
+    const steps: string[] = [];
+    const finished = await client.waitForLayoutChange(started.change, { pollMs: 50, onProgress: (change) => steps.push(change.step) });
+    expect(finished).toMatchObject({ id: started.change, kind: "replace", state: "done" });
+    expect(steps.at(-1)).toBe("done");
+  }, 60_000);
 
   it("a reconfigurer that crashes mid-catch-up resumes from the config register and finishes", async () => {
     const c = cluster("crash");
