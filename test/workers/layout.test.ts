@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env.js";
 import { serve } from "../../src/index.js";
 import { reconfigurerObjectName } from "../../src/reconfigurer/reconfigurer-object.js";
+import { acceptorObjectName, shardOf } from "../../src/cluster/placement.js";
 import { createClient } from "../../src/client/index.js";
 import { checkHistory, describeEvent } from "../lin/checker.js";
 import { HistoryRecorder, type Op, type Result } from "../lin/history.js";
@@ -215,6 +216,29 @@ describe("layout changes on workerd", () => {
       { name: `${c.name}/shard-3/acceptor-1`, locationHint: "enam" },
       { name: `${c.name}/shard-3/acceptor-2`, locationHint: "weur" },
     ]);
+  });
+
+  it("a cluster written before layouts keeps its data with no step: its objects are the first layout's groups", async () => {
+    // Write a key the way a Worker from before layouts did: straight to its shard's objects with the old RPC and the
+    // layout string they check, no epoch, no config register.
+    const c = cluster("upgrade");
+    const e = env as unknown as Env;
+    const key = "written-before-layouts";
+    const shard = shardOf(key);
+    const ballot = { counter: 7, proposer: "old-worker" };
+    const state = { version: 1, value: new TextEncoder().encode("kept"), contentType: "text/plain", origin: "old-request" };
+    for (let i = 0; i < 3; i++) {
+      const stub = e.ACCEPTOR.get(e.ACCEPTOR.idFromName(acceptorObjectName(c.name, shard, i)));
+      const layout = "ballot-v1 acceptors=3 shards=16";
+      expect(await stub.handle(layout, [{ type: "prepare", key, ballot }])).toMatchObject([{ type: "promised" }]);
+      expect(await stub.handle(layout, [{ type: "accept", key, ballot, state }])).toEqual([{ type: "accepted" }]);
+    }
+    // The new Worker (its first request reads the never-written config register and writes the first layout).
+    const res = await c.fetch(keyPath(key));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("kept");
+    expect((await c.fetch(keyPath(key), { method: "PUT", body: "changed", headers: { "if-match": '"1"' } })).status).toBe(200);
+    expect((await c.layout()).epoch).toBe(1);
   });
 
   it("refuses bad changes with 400 and a second change with 409, and changes nothing", async () => {
