@@ -1,3 +1,8 @@
+import { LOCATION_HINTS } from "../core/layout/location-hint.js";
+
+/** One option per location hint Cloudflare knows (the server refuses any other). */
+const HINT_OPTIONS = LOCATION_HINTS.map((hint) => `<option value="${hint}">${hint}</option>`).join("");
+
 /**
  * The console's page, served as `/console`. Static: it holds no data, every value on it is fetched by
  * `/console/app.js` from the API with the visitor's token. Landmarks, labels and real buttons throughout; results are
@@ -87,6 +92,7 @@ export const CONSOLE_HTML = `<!doctype html>
     </table>
     </div>
     <p id="key-note" class="status muted"></p>
+    <p id="key-placement" class="status"></p>
     </div>
     </div>
   </section>
@@ -175,6 +181,76 @@ export const CONSOLE_HTML = `<!doctype html>
       <p id="load-chart-title" hidden>Latency and throughput of the load run over time</p>
       <p id="load-chart-desc" class="muted chart-desc">No run yet.</p>
     </figure>
+  </section>
+  <section id="layout-section" aria-labelledby="layout-heading">
+    <h2 id="layout-heading">Layout</h2>
+    <div id="layout-access" hidden>
+      <p id="layout-access-text"></p>
+      <button type="button" id="layout-load">Load layout</button>
+    </div>
+    <div class="layout-grid">
+    <div>
+    <h3 id="layout-now-heading">Now</h3>
+    <dl class="facts" aria-labelledby="layout-now-heading">
+      <dt>Epoch</dt><dd id="layout-epoch">—</dd>
+      <dt>Groups</dt><dd id="layout-group-count">—</dd>
+      <dt>Acceptors per group</dt><dd id="layout-n">—</dd>
+      <dt>Vshards</dt><dd id="layout-vshards">—</dd>
+    </dl>
+    <p id="layout-note" class="status muted"></p>
+    </div>
+    <div>
+    <h3 id="layout-change-heading">Latest change</h3>
+    <p id="layout-change-summary" class="status" role="status" aria-live="polite">—</p>
+    <dl class="facts" id="layout-change" aria-labelledby="layout-change-heading" hidden>
+      <dt>Kind</dt><dd id="layout-change-kind">—</dd>
+      <dt>State</dt><dd id="layout-change-state">—</dd>
+      <dt>Step</dt><dd id="layout-change-step">—</dd>
+      <dt>Vshards</dt><dd><progress id="layout-progress" max="1" value="0" aria-label="Vshards caught up"></progress><span id="layout-change-vshards">—</span></dd>
+      <dt>Keys copied</dt><dd id="layout-change-keys">—</dd>
+      <dt id="layout-change-error-term" hidden>Error</dt><dd id="layout-change-error" hidden></dd>
+    </dl>
+    </div>
+    <div>
+    <h3 id="layout-start-heading">Start a change</h3>
+    <form id="layout-split-form" aria-label="Split into groups" novalidate>
+      <div class="field">
+        <label for="layout-split-groups">Number of groups</label>
+        <input id="layout-split-groups" name="layout-split-groups" type="number" min="1" step="1" value="32">
+      </div>
+      <button type="submit" class="primary">Start split</button>
+    </form>
+    <form id="layout-replace-form" aria-label="Replace an acceptor" novalidate>
+      <div class="field">
+        <label for="layout-replace-group">Group</label>
+        <input id="layout-replace-group" name="layout-replace-group" type="number" min="0" step="1" value="0">
+      </div>
+      <div class="field">
+        <label for="layout-replace-index">Acceptor index</label>
+        <input id="layout-replace-index" name="layout-replace-index" type="number" min="0" step="1" value="0">
+      </div>
+      <div class="field">
+        <label for="layout-replace-hint">Location hint</label>
+        <select id="layout-replace-hint" name="layout-replace-hint">
+          <option value="" selected>the old one's</option>
+          ${HINT_OPTIONS}
+        </select>
+      </div>
+      <button type="submit">Replace acceptor</button>
+    </form>
+    <p id="layout-result" class="status" role="status" aria-live="polite"></p>
+    </div>
+    </div>
+    <details id="layout-groups">
+      <summary id="layout-groups-summary">Groups and their acceptors</summary>
+      <div class="table-wrap" role="region" aria-label="Groups of the layout" tabindex="0">
+      <table aria-labelledby="layout-groups-summary">
+        <caption id="layout-groups-caption">Every group's acceptor objects by index, each with its location hint.</caption>
+        <thead><tr id="layout-groups-head"><th scope="col">Group</th></tr></thead>
+        <tbody id="layout-groups-body"></tbody>
+      </table>
+      </div>
+    </details>
   </section>
 </main>
 <footer>

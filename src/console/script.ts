@@ -16,6 +16,10 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
   var LATENCY_SAMPLES = 10;
   /** One chart point per this many ms of a load run: short enough to see a fault land, long enough for a p99. */
   var LOAD_WINDOW_MS = 500;
+  /** The layout is read on every refresh while a change runs or its group list is open, else this often. */
+  var LAYOUT_IDLE_MS = 5000;
+  /** Set (to "yes") in sessionStorage once the layout answered 200 to the token kept there. */
+  var OPERATOR_KEY = "ballot.console.operator";
 
   function $(id) {
     var el = document.getElementById(id);
@@ -72,6 +76,13 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     readLatency: [],
     acceptorLatency: {},
     load: null,
+    layout: null, // the last answer of GET /v1/admin/layout
+    layoutAt: null, // when it was last asked for (performance.now()); null: at the next refresh
+    // "open": no token, the layout is read on its own; "operator": this token read it; "unknown": a token whose
+    // rights the console has not asked about yet; "forbidden": this token got 403.
+    layoutAccess: "open",
+    layoutError: "",
+    layoutRows: "", // what the group table shows, to rebuild it only when the groups change
   };
 
   // ---- API access: same origin, bearer token from sessionStorage when one is set ----
@@ -134,12 +145,14 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
       if (value === "") { setText($("auth-status"), "Enter a token first."); return; }
       try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* storage off: nothing to keep */ }
       $("token").value = "";
+      forgetOperator();
       state.needsToken = false;
       setText($("auth-status"), "Token set for this tab.");
       start();
     });
     $("token-forget").addEventListener("click", function () {
       try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+      forgetOperator();
       setText($("auth-status"), "Token forgotten.");
     });
   }
@@ -329,9 +342,10 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     var key = state.key;
     var r = await api("GET", keyPath("/v1/admin/keys/", key));
     if (key !== state.key) return;
-    if (!r.res.ok) { state.slots = null; setText($("key-note"), "Per-acceptor state: " + (await errorText(r.res))); return; }
+    if (!r.res.ok) { state.slots = null; renderPlacement(); setText($("key-note"), "Per-acceptor state: " + (await errorText(r.res))); return; }
     state.slots = await r.res.json();
     state.slots.elapsed = r.elapsed;
+    renderPlacement();
     if (!state.meta.health) {
       state.slots.acceptors.forEach(function (x) {
         if (x.error === undefined) pushSample(state.acceptorLatency[x.index] || (state.acceptorLatency[x.index] = []), r.elapsed);
@@ -479,6 +493,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     if (state.needsToken || state.meta === null) return;
     var tasks = [loadCurrent()];
     if (state.meta.devAdmin) tasks.push(loadSlots(), loadFaults());
+    if (layoutDue()) tasks.push(loadLayout());
     var results = await Promise.allSettled(tasks);
     // After the slots: they name the key's shard, so health pings only that shard.
     if (state.meta.health) {
@@ -525,6 +540,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
       if (key === "") return;
       state.key = key;
       state.slots = null;
+      renderPlacement();
       state.readLatency = [];
       state.acceptorLatency = {};
       history.replaceState(null, "", "#key=" + encodeURIComponent(key));
@@ -744,9 +760,273 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     });
   }
 
+
+  // ---- layout (issue 19): which groups of acceptor objects hold the keys, and the latest change ----
+  //
+  // GET /v1/admin/layout rides on the refresh loop: every refresh while a change runs or the group list is open,
+  // otherwise every LAYOUT_IDLE_MS. With tokens, only an operator's token may read it, and a data token gets 403.
+  // The browser logs every 4xx as an error, so with a token the console asks once when the visitor says so
+  // ("Load layout", or by starting a change) and polls only after a 200.
+
+  var CHANGE_KINDS = { groups: "split or merge into groups", acceptors: "change N and location hints", replace: "replace an acceptor" };
+  var CHANGE_STEPS = ["joint", "catch-up", "final", "done"];
+
+  function knownOperator() {
+    try { return sessionStorage.getItem(OPERATOR_KEY) === "yes"; } catch (e) { return false; }
+  }
+  function rememberOperator() {
+    if (state.layoutAccess === "open") return;
+    state.layoutAccess = "operator";
+    try { sessionStorage.setItem(OPERATOR_KEY, "yes"); } catch (e) { /* storage off: asked again next time */ }
+  }
+  function forgetOperator() {
+    try { sessionStorage.removeItem(OPERATOR_KEY); } catch (e) { /* ignore */ }
+  }
+
+  function layoutRunning() {
+    return state.layout !== null && state.layout.change !== null && state.layout.change.state === "running";
+  }
+
+  function layoutDue() {
+    if (state.layoutAccess !== "open" && state.layoutAccess !== "operator") return false;
+    if (state.layoutAt === null) return true;
+    var every = layoutRunning() || $("layout-groups").open ? REFRESH_MS : LAYOUT_IDLE_MS;
+    return now() - state.layoutAt >= every - REFRESH_MS / 2;
+  }
+
+  /** Reads the layout; never throws for an answer (a refusal or a 503 is shown in the panel, not as a failed refresh). */
+  async function loadLayout() {
+    state.layoutAt = now();
+    var r = await api("GET", "/v1/admin/layout");
+    if (r.res.status === 200) {
+      var view = await r.res.json();
+      rememberOperator();
+      state.layout = view;
+      state.layoutError = "";
+      renderLayout();
+    } else {
+      if (r.res.status === 403) { state.layoutAccess = "forbidden"; forgetOperator(); }
+      state.layoutError = await errorText(r.res);
+      renderLayoutNote();
+    }
+    renderLayoutAccess();
+  }
+
+  function renderLayoutAccess() {
+    var box = $("layout-access");
+    var access = state.layoutAccess;
+    box.hidden = access === "open" || access === "operator";
+    if (box.hidden) return;
+    setText($("layout-access-text"), access === "forbidden"
+      ? "This token may not read the layout: it needs an operator token (one of BALLOT_ADMIN_TOKENS, or a grant with admin). " + state.layoutError
+      : "This server checks tokens, and the layout is an operator's view: it needs an operator token (one of BALLOT_ADMIN_TOKENS, or a grant with admin).");
+    setText($("layout-load"), access === "forbidden" ? "Try again" : "Load layout");
+  }
+
+  function renderLayoutNote() {
+    var note = $("layout-note");
+    if (state.layoutError !== "") {
+      note.className = "status bad";
+      setText(note, "Layout not read: " + state.layoutError + (state.layout !== null ? " Shown: the layout read before." : ""));
+    } else {
+      note.className = "status muted";
+      setText(note, "Read at " + new Date().toLocaleTimeString() + (layoutRunning() || $("layout-groups").open ? ", every second" : ", every " + LAYOUT_IDLE_MS / 1000 + " s") +
+        " (GET /v1/admin/layout).");
+    }
+  }
+
+  function renderLayout() {
+    var v = state.layout;
+    var sizes = v.groups.map(function (g) { return g.acceptors.length; });
+    var least = Math.min.apply(null, sizes);
+    var most = Math.max.apply(null, sizes);
+    setText($("layout-epoch"), String(v.epoch));
+    setText($("layout-group-count"), String(v.groups.length));
+    setText($("layout-n"), sizes.length === 0 ? "—" : least === most ? String(least) + " (majority " + (Math.floor(least / 2) + 1) + ")" : least + " to " + most + " (groups differ while the change runs)");
+    setText($("layout-vshards"), String(v.vshards));
+    setText($("layout-groups-summary"), "All " + v.groups.length + " groups and their acceptors");
+    renderGroups();
+    renderChange(v.change);
+    renderLayoutNote();
+  }
+
+  /** "main/shard-3/acceptor-0" in column 0 shows as "shard-3": the cluster and the index are said once, not per cell. */
+  function clusterPrefix(groups) {
+    var first = groups.length && groups[0].acceptors.length ? groups[0].acceptors[0].name : "";
+    var slash = first.indexOf("/");
+    if (slash < 0) return "";
+    var prefix = first.slice(0, slash + 1);
+    var shared = groups.every(function (g) { return g.acceptors.every(function (a) { return a.name.indexOf(prefix) === 0; }); });
+    return shared ? prefix : "";
+  }
+  function shortName(name, prefix, index) {
+    var rest = name.slice(prefix.length);
+    var suffix = "/acceptor-" + index;
+    return rest.length > suffix.length && rest.slice(-suffix.length) === suffix ? rest.slice(0, -suffix.length) : rest;
+  }
+
+  /** The group table; built only while its list is open (a layout can have hundreds of groups). */
+  function renderGroups() {
+    var v = state.layout;
+    if (v === null || !$("layout-groups").open) return;
+    var rows = JSON.stringify(v.groups);
+    if (rows === state.layoutRows) return;
+    state.layoutRows = rows;
+    var width = Math.max.apply(null, [0].concat(v.groups.map(function (g) { return g.acceptors.length; })));
+    var prefix = clusterPrefix(v.groups);
+    var head = $("layout-groups-head");
+    head.replaceChildren(el("th", { scope: "col" }, "Group"));
+    for (var i = 0; i < width; i++) head.append(el("th", { scope: "col" }, "Acceptor " + i));
+    var body = $("layout-groups-body");
+    var fresh = [];
+    v.groups.forEach(function (g) {
+      var tr = el("tr", { id: "layout-group-" + g.id });
+      tr.append(el("th", { scope: "row" }, "Group " + g.id));
+      for (var j = 0; j < width; j++) {
+        var a = g.acceptors[j];
+        var td = el("td", { "data-index": String(j) });
+        if (a === undefined) {
+          td.textContent = "—";
+        } else {
+          td.append(el("code", { title: a.name }, shortName(a.name, prefix, j)), document.createTextNode(" "),
+            el("span", { class: a.locationHint ? "hint" : "hint muted" }, a.locationHint || "no hint"));
+        }
+        tr.append(td);
+      }
+      fresh.push(tr);
+    });
+    body.replaceChildren.apply(body, fresh);
+    setText($("layout-groups-caption"), "Every group's acceptor objects by index, each with its location hint" +
+      (prefix ? "; names without the cluster's \u201c" + prefix + "\u201d and the \u201c/acceptor-i\u201d of their column (the full name is in each cell's title)." : "."));
+  }
+
+  function renderChange(c) {
+    var summary = $("layout-change-summary");
+    var facts = $("layout-change");
+    if (c === null) {
+      facts.hidden = true;
+      setText(summary, "No layout change yet.");
+      summary.className = "status muted";
+      return;
+    }
+    facts.hidden = false;
+    var kind = CHANGE_KINDS[c.kind] || c.kind;
+    var step = CHANGE_STEPS.indexOf(c.step);
+    setText($("layout-change-kind"), c.kind + ": " + kind);
+    var stateCell = $("layout-change-state");
+    setText(stateCell, c.state);
+    stateCell.className = c.state === "done" ? "ok" : c.state === "failed" ? "bad" : "warn";
+    setText($("layout-change-step"), step < 0 ? c.step : c.step + " (" + (step + 1) + " of " + CHANGE_STEPS.length + ": " + CHANGE_STEPS.join(", ") + ")");
+    var progress = $("layout-progress");
+    progress.max = Math.max(1, c.vshardsTotal);
+    progress.value = c.vshardsTotal > 0 ? c.vshardsDone : c.state === "done" ? 1 : 0;
+    progress.setAttribute("aria-valuetext", c.vshardsDone + " of " + c.vshardsTotal + " vshards caught up");
+    setText($("layout-change-vshards"), c.vshardsDone + " of " + c.vshardsTotal + " moving vshards caught up");
+    setText($("layout-change-keys"), String(c.keysCopied));
+    var failed = c.error !== undefined && c.error !== "";
+    $("layout-change-error-term").hidden = !failed;
+    $("layout-change-error").hidden = !failed;
+    setText($("layout-change-error"), failed ? c.error : "");
+    // Announced (a polite live region): so it changes with the step, not with every vshard.
+    setText(summary, "Change " + c.id + " (" + kind + "): " + (c.state === "running" ? "running, step " + c.step :
+      c.state === "done" ? "done, epoch " + state.layout.epoch + ", " + state.layout.groups.length + " groups" : "failed in step " + c.step) + ".");
+    summary.className = "status " + (c.state === "done" ? "ok" : c.state === "failed" ? "bad" : "warn");
+  }
+
+  /** The key view's line about where the key lives: its group, or the joint pair of a move (GET /v1/admin/keys). */
+  function renderPlacement() {
+    var node = $("key-placement");
+    var s = state.slots;
+    if (s === null || !Array.isArray(s.groups) || s.groups.length === 0) {
+      setText(node, "");
+      node.className = "status";
+      return;
+    }
+    if (s.groups.length > 1) {
+      setText(node, "Moving: \u201c" + s.key + "\u201d is in the joint pair of groups " + s.groups[0] + " (old) and " + s.groups[1] +
+        " (new), epoch " + s.epoch + ". Every change of it goes to both groups until its move is done; the table shows the old group's acceptors.");
+      node.className = "status warn";
+    } else {
+      setText(node, "\u201c" + s.key + "\u201d lives in group " + s.groups[0] + " (epoch " + s.epoch + ").");
+      node.className = "status";
+    }
+  }
+
+  /** Whole numbers only, from a number input; null for anything else (an empty field too). */
+  function wholeNumber(id) {
+    var text = $(id).value.trim();
+    if (!/^-?\d+$/.test(text)) return null;
+    return Number(text);
+  }
+
+  async function startChange(what, body) {
+    var result = $("layout-result");
+    result.className = "status";
+    setText(result, what + "…");
+    try {
+      var r = await api("POST", "/v1/admin/layout", { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+      if (r.res.status === 202) {
+        var answer = await r.res.json();
+        rememberOperator();
+        renderLayoutAccess();
+        result.className = "status ok";
+        setText(result, what + ": change " + answer.change + " started (epoch " + answer.epoch + "). Its progress shows under Latest change.");
+        state.layoutAt = null;
+      } else {
+        var text = await errorText(r.res);
+        result.className = "status bad";
+        setText(result, what + " not started: " + (r.res.status === 403 ? "it needs an operator token. " : "") + text);
+      }
+    } catch (e) {
+      result.className = "status bad";
+      setText(result, what + " not started: " + e.message);
+    }
+    refreshNow();
+  }
+
+  function setupLayout() {
+    $("layout-split-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var groups = wholeNumber("layout-split-groups");
+      if (groups === null) {
+        $("layout-result").className = "status bad";
+        setText($("layout-result"), "Number of groups: enter a whole number.");
+        $("layout-split-groups").focus();
+        return;
+      }
+      startChange("Split into " + groups + " groups", { groups: groups });
+    });
+    $("layout-replace-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var group = wholeNumber("layout-replace-group");
+      var index = wholeNumber("layout-replace-index");
+      if (group === null || index === null) {
+        $("layout-result").className = "status bad";
+        setText($("layout-result"), "Replace: enter a whole number for the group and for the acceptor index.");
+        $(group === null ? "layout-replace-group" : "layout-replace-index").focus();
+        return;
+      }
+      var replace = { group: group, index: index };
+      var hint = $("layout-replace-hint").value;
+      if (hint !== "") replace.locationHint = hint;
+      startChange("Replace acceptor " + index + " of group " + group, { replace: replace });
+    });
+    $("layout-load").addEventListener("click", function () {
+      loadLayout().catch(function (e) { state.layoutError = e.message; renderLayoutNote(); });
+    });
+    $("layout-groups").addEventListener("toggle", function () {
+      renderGroups();
+      // Opened: read it now, and every second while it stays open.
+      if ($("layout-groups").open && (state.layoutAccess === "open" || state.layoutAccess === "operator")) { state.layoutAt = null; refreshNow(); }
+    });
+  }
+
   // ---- start ----
 
   async function start() {
+    state.layoutAccess = storedToken() === "" ? "open" : knownOperator() ? "operator" : "unknown";
+    state.layoutAt = null;
+    renderLayoutAccess();
     try {
       await loadMeta();
     } catch (e) {
@@ -761,6 +1041,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     setupKey();
     setupWrites();
     setupLoad();
+    setupLayout();
     start();
   }
 

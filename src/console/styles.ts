@@ -98,5 +98,19 @@ ul.legend li { display: flex; align-items: center; gap: 6px; }
 #load-chart .event text { fill: var(--event); font-size: 12px; font-weight: 600; }
 .chart-desc { font-size: 0.85rem; margin: 4px 0 0; }
 select { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; }
+[hidden] { display: none !important; }
+section#layout-section { grid-column: 1 / -1; }
+.layout-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(18em, 1fr)); gap: 8px 24px; }
+#layout-access { padding: 6px 10px; border-radius: 6px; background: var(--warn-bg); margin: 6px 0; }
+#layout-access p { margin: 0 0 6px; }
+#layout-progress { display: block; margin: 4px 0 2px; }
+#layout-change-vshards { font-size: 0.85rem; color: var(--muted); }
+#layout-groups { margin-top: 12px; }
+#layout-groups summary { cursor: pointer; font-weight: 600; }
+#layout-groups .table-wrap { max-height: 28em; overflow: auto; }
+#layout-groups td { white-space: nowrap; }
+#layout-groups thead th { position: sticky; top: 0; background: var(--panel); }
+#layout-groups .hint { font-size: 0.85rem; }
+#key-placement.warn { background: var(--warn-bg); padding: 4px 8px; border-radius: 6px; }
 footer { padding: 8px 24px 24px; color: var(--muted); font-size: 0.85rem; }
 `;
