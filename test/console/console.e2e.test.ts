@@ -17,6 +17,8 @@ import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
 /** How long the page may take to show something (it refreshes once a second). */
 const POLL = { timeout: 10_000, interval: 100 };
+/** For what waits on a few refreshes of a busy machine (the layout, idle, is read every 5 s). */
+const LONG = { timeout: 30_000, interval: 100 };
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../test-artifacts");
 
 /** One window of the load chart, as its svg exposes it in data-series. */
@@ -301,4 +303,196 @@ describe("the console in Chromium", () => {
       await rm(persist, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("shows the layout and its latest change, splits into 20 groups with its own form, and shows the server's refusals inline", async () => {
+    const page = await browser!.newPage({ viewport: { width: 1440, height: 1200 } });
+    // The refusals this test provokes (400) are the API's designed answers, as is the 404 of the key before its write.
+    const errors = collectErrors(page, /^Failed to load resource: the server responded with a status of (400 \(Bad Request\)|404 \(Not Found\))$/);
+    const layoutReads: number[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "GET" && new URL(request.url()).pathname === "/v1/admin/layout") layoutReads.push(Date.now());
+    });
+    const text = (id: string) => page.locator(`#${id}`).textContent();
+    /** The shortest gap between the layout reads made after `since` (ms), once there are `count` of them. */
+    const quickestRead = async (since: number, count: number) => {
+      await expect.poll(() => layoutReads.filter((t) => t >= since).length, LONG).toBeGreaterThanOrEqual(count);
+      const reads = layoutReads.filter((t) => t >= since);
+      return Math.min(...reads.slice(1).map((t, i) => t - reads[i]!));
+    };
+    /** The layout's progress bar: [value, max] (both reflect their attributes). */
+    const progress = async () => [Number(await page.locator("#layout-progress").getAttribute("value")), Number(await page.locator("#layout-progress").getAttribute("max"))];
+    const placement = async (key: string) => (await (await fetch(`${server!.url}/v1/admin/keys/${key}`)).json()) as { groups: number[]; epoch: number };
+
+    await page.goto(`${server!.url}/console#key=console-layout`);
+    await expect.poll(() => text("mode"), POLL).toContain("Dev mode");
+    expect(await page.getByRole("region", { name: "Layout", exact: true }).count()).toBe(1);
+    expect(await page.locator("#layout-access").isHidden()).toBe(true); // no tokens: nothing to ask
+    await expect.poll(() => text("layout-epoch"), POLL).toBe("1");
+    expect(await text("layout-group-count")).toBe("16");
+    expect(await text("layout-n")).toBe("3 (majority 2)");
+    expect(await text("layout-vshards")).toBe("4096");
+    expect(await text("layout-change-summary")).toBe("No layout change yet.");
+    expect(await page.locator("#layout-change-summary").getAttribute("aria-live")).toBe("polite");
+    expect(await page.locator("#layout-result").getAttribute("aria-live")).toBe("polite");
+
+    // The key view names the key's group and the epoch, as the dev admin inspect answers them.
+    await page.getByLabel("New value (text)").fill("before the split");
+    await page.getByRole("button", { name: "Write", exact: true }).click();
+    await expect.poll(() => text("write-result"), POLL).toContain("Write: version 1 (201 created)");
+    const before = await placement("console-layout");
+    expect(before).toMatchObject({ epoch: 1, groups: [expect.any(Number)] });
+    await expect.poll(() => text("key-placement"), POLL).toBe(`\u201cconsole-layout\u201d lives in group ${before.groups[0]} (epoch 1).`);
+
+    // Idle, the layout is read every 5 s, not every second.
+    const idleFrom = Date.now();
+    await page.waitForTimeout(6_000);
+    expect(layoutReads.filter((t) => t >= idleFrom).length).toBeLessThanOrEqual(2);
+
+    // The group list, collapsed at first: 16 rows, names without the cluster and the index of their column.
+    expect(await page.locator("#layout-groups").getAttribute("open")).toBeNull();
+    await page.getByText("All 16 groups and their acceptors").click();
+    await expect.poll(() => page.locator("#layout-groups-body tr").count(), POLL).toBe(16);
+    expect(await page.locator("#layout-groups-head th").allTextContents()).toEqual(["Group", "Acceptor 0", "Acceptor 1", "Acceptor 2"]);
+    const cell = page.locator('#layout-group-5 td[data-index="1"]');
+    expect(await cell.textContent()).toBe("shard-5 enam");
+    expect(await cell.locator("code").getAttribute("title")).toBe("main/shard-5/acceptor-1");
+    // Open, it is read every second.
+    expect(await quickestRead(Date.now(), 4)).toBeLessThan(3_000);
+    await page.getByText("All 16 groups and their acceptors").click();
+    expect(await page.locator("#layout-groups").getAttribute("open")).toBeNull();
+
+    // A running change (this server's answer with a change put in by the test, to hold it still): its kind, step and
+    // progress, and the layout read every second while it runs.
+    const running = { id: 7, kind: "groups", state: "running", step: "catch-up", vshardsDone: 300, vshardsTotal: 1232, keysCopied: 42 };
+    await page.route("**/v1/admin/layout", async (route) => {
+      if (route.request().method() !== "GET") return route.fallback();
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...((await response.json()) as object), change: running } });
+    });
+    await expect.poll(() => text("layout-change-summary"), LONG).toBe("Change 7 (split or merge into groups): running, step catch-up.");
+    expect(await text("layout-change-kind")).toBe("groups: split or merge into groups");
+    expect(await text("layout-change-state")).toBe("running");
+    expect(await text("layout-change-step")).toBe("catch-up (2 of 4: joint, catch-up, final, done)");
+    expect(await progress()).toEqual([300, 1232]);
+    expect(await text("layout-change-vshards")).toBe("300 of 1232 moving vshards caught up");
+    expect(await text("layout-change-keys")).toBe("42");
+    expect(await quickestRead(Date.now(), 4)).toBeLessThan(3_000);
+    await page.unrouteAll({ behavior: "wait" }); // a handler still running finishes first
+    await expect.poll(() => text("layout-change-summary"), LONG).toBe("No layout change yet.");
+
+    // A real split into 20 groups from the console's form: it runs, finishes, and the layout shows its end.
+    // Every state the page shows from here on, in order.
+    await page.evaluate(`(() => {
+      const node = document.getElementById("layout-change-state");
+      window.layoutStates = [];
+      new MutationObserver(() => window.layoutStates.push(node.textContent)).observe(node, { childList: true, characterData: true, subtree: true });
+    })()`);
+    await page.getByLabel("Number of groups").fill("20");
+    await page.getByRole("button", { name: "Start split" }).click();
+    await expect.poll(() => text("layout-result"), LONG).toMatch(/^Split into 20 groups: change (\d+) started \(epoch 2\)\. /);
+    await expect.poll(() => text("layout-change-state"), { timeout: 90_000, interval: 200 }).toBe("done");
+    await expect.poll(() => text("layout-epoch"), POLL).toBe("3");
+    expect(await text("layout-group-count")).toBe("20");
+    const id = /change (\d+) started/.exec((await text("layout-result")) ?? "")![1];
+    expect(await text("layout-change-summary")).toBe(`Change ${id} (split or merge into groups): done, epoch 3, 20 groups.`);
+    expect(await text("layout-change-step")).toBe("done (4 of 4: joint, catch-up, final, done)");
+    const [done, max] = await progress();
+    expect(max).toBeGreaterThan(0);
+    expect(done).toBe(max);
+    expect(await text("layout-change-vshards")).toBe(`${max} of ${max} moving vshards caught up`);
+    expect(Number(await text("layout-change-keys"))).toBeGreaterThanOrEqual(0);
+    const states = (await page.evaluate("window.layoutStates")) as string[];
+    expect(states.at(-1)).toBe("done");
+    expect(states).not.toContain("failed");
+
+    // The key's group after the split, as the server places it now; the value moved with it.
+    const after = await placement("console-layout");
+    expect(after).toMatchObject({ epoch: 3, groups: [expect.any(Number)] });
+    await expect.poll(() => text("key-placement"), POLL).toBe(`\u201cconsole-layout\u201d lives in group ${after.groups[0]} (epoch 3).`);
+    await expect.poll(() => text("current-value"), POLL).toBe("before the split");
+    // During a move the key is in a joint pair (the inspect's answer with a move put in by the test, to hold it still).
+    await page.route("**/v1/admin/keys/console-layout", async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...((await response.json()) as object), groups: [4, 19], epoch: 2 } });
+    });
+    await expect.poll(() => text("key-placement"), LONG).toBe(
+      "Moving: \u201cconsole-layout\u201d is in the joint pair of groups 4 (old) and 19 (new), epoch 2. Every change of it goes to both groups until its move is done; the table shows the old group's acceptors.",
+    );
+    await page.unrouteAll({ behavior: "wait" });
+    await expect.poll(() => text("key-placement"), LONG).toContain("(epoch 3)");
+
+    // The new groups' objects in the list: fresh names from the change.
+    await page.getByText("All 20 groups and their acceptors").click();
+    await expect.poll(() => page.locator("#layout-groups-body tr").count(), POLL).toBe(20);
+    expect(await page.locator('#layout-group-19 td[data-index="0"] code').textContent()).toBe(`change-${id}/group-19`);
+
+    // Refusals, in the server's words, next to the form.
+    await page.getByLabel("Number of groups").fill("0");
+    await page.getByRole("button", { name: "Start split" }).click();
+    await expect.poll(() => text("layout-result"), LONG).toBe('Split into 0 groups not started: 400 invalid_argument: "groups" must be a positive integer');
+    await page.getByLabel("Group", { exact: true }).fill("999");
+    await page.getByLabel("Acceptor index").fill("0");
+    await page.getByLabel("Location hint").selectOption("apac");
+    await page.getByRole("button", { name: "Replace acceptor" }).click();
+    await expect.poll(() => text("layout-result"), LONG).toBe("Replace acceptor 0 of group 999 not started: 400 invalid_request: there is no group 999; the groups are 0 to 19");
+    expect(await page.locator("#layout-result").getAttribute("class")).toBe("status bad");
+    expect(await text("layout-epoch")).toBe("3");
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "console-layout.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it("with tokens: reads the layout only when asked, shows a data token's 403, and works with an operator token", async () => {
+    const data = "console-data-token-0123456789";
+    const operator = "console-operator-token-0123456789";
+    const persist = await mkdtemp(join(tmpdir(), "ballot-console-operator-"));
+    const authed = await startLocalServer({ persistTo: persist, vars: { BALLOT_TOKENS: data, BALLOT_ADMIN_TOKENS: operator } });
+    try {
+      const page = await browser!.newPage();
+      // 401 before a token, 403 where this test asks with the wrong token, 404 for the unwritten key: designed answers.
+      const errors = collectErrors(page, /^Failed to load resource: the server responded with a status of (401 \(Unauthorized\)|403 \(Forbidden\)|404 \(Not Found\))$/);
+      const forbidden: string[] = [];
+      page.on("response", (response) => {
+        if (response.status() === 403) forbidden.push(`${response.request().method()} ${new URL(response.url()).pathname}`);
+      });
+      const text = (id: string) => page.locator(`#${id}`).textContent();
+      const token = page.getByLabel("Bearer token (kept in this tab only)");
+      await page.goto(`${authed.url}/console#key=console-operator`);
+      await expect.poll(() => text("auth-status"), POLL).toContain("needs an API token");
+      await token.fill(data);
+      await token.press("Enter");
+      await expect.poll(() => text("mode"), POLL).toContain("Dev mode");
+
+      // A data token: the console does not read the layout on its own (its 403 would be noise on every page)...
+      await expect.poll(() => text("current-status"), POLL).toContain("not found");
+      expect(await page.locator("#layout-access").isVisible()).toBe(true);
+      expect(await text("layout-access-text")).toContain("needs an operator token");
+      expect(await text("layout-epoch")).toBe("—");
+      expect(forbidden).toEqual([]);
+      // ...and when asked, says why it may not.
+      await page.getByRole("button", { name: "Load layout" }).click();
+      await expect.poll(() => text("layout-access-text"), POLL).toContain("403 forbidden: this token may not use the operator's routes");
+      await page.getByLabel("Number of groups").fill("20");
+      await page.getByRole("button", { name: "Start split" }).click();
+      await expect.poll(() => text("layout-result"), POLL).toMatch(/^Split into 20 groups not started: it needs an operator token\. 403 forbidden: /);
+      expect(forbidden).toEqual(["GET /v1/admin/layout", "POST /v1/admin/layout"]);
+
+      // An operator's token: one "Load layout", then the layout is read on the refresh cycle.
+      await token.fill(operator);
+      await token.press("Enter");
+      await expect.poll(() => text("layout-load"), POLL).toBe("Load layout");
+      await page.getByRole("button", { name: "Load layout" }).click();
+      await expect.poll(() => text("layout-epoch"), POLL).toBe("1");
+      expect(await text("layout-group-count")).toBe("16");
+      expect(await page.locator("#layout-access").isHidden()).toBe(true);
+      expect(await page.evaluate("sessionStorage.getItem('ballot.console.operator')")).toBe("yes");
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await authed.stop();
+      await rm(persist, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
