@@ -248,6 +248,7 @@ describe("layout changes on workerd", () => {
       [{}, "invalid_argument", /exactly one of "groups", "acceptors" or "replace"/],
       [{ groups: 0 }, "invalid_argument", /"groups" must be a positive integer/],
       [{ groups: 5000 }, "invalid_request", /groups must be an integer from 1 to 4096/],
+      [{ groups: 1000 }, "invalid_request", /3000 acceptor objects, more than the 2000 a layout may have: local workerd keeps only about 2,500/],
       [{ acceptors: 4 }, "invalid_argument", /"acceptors" must be 3, 5 or 7/],
       [{ acceptors: 3, locationHints: ["wnam", "enam", "mars"] }, "invalid_argument", /unknown location hint "mars"/],
       [{ replace: { group: 99, index: 0 } }, "invalid_request", /there is no group 99/],
