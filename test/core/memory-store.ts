@@ -1,5 +1,6 @@
 import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import { maxBallot } from "../../src/core/ballot.js";
+import { compareKeys, inRange } from "../../src/core/listing/key-order.js";
 
 function higherFloor(a: Floor, b: Floor): Floor {
   return { ballot: maxBallot(a.ballot, b.ballot), version: Math.max(a.version, b.version) };
@@ -44,6 +45,10 @@ export class MemoryStore implements SlotStore {
 
   keysAfter(after: string | null, limit: number): readonly string[] {
     return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
+  }
+
+  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
+    return [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
   }
 
   highestFloor(): Floor {
