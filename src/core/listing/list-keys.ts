@@ -31,6 +31,8 @@ export interface ListOptions {
   readonly limit: number;
   /** How long one scan round waits for a majority of a group. */
   readonly roundTimeoutMs: number;
+  /** A group's scan is retried until this many ms after the start; then the listing is unavailable. */
+  readonly deadlineMs: number;
   /** No new step starts after this many ms: the page is then returned short, with its cursor. */
   readonly budgetMs: number;
   /** At most this many steps (scan rounds plus reads); past them the page is returned short, with its cursor. */
@@ -95,9 +97,8 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
       const groups = ports.groups();
       const scanLimit = Math.min(want, Math.ceil((want * 1.5) / Math.max(1, groups.length))) + 16;
       const request: Scan = { type: "scan", prefix, after: cursor, limit: scanLimit };
-      const tallies = await Promise.all(groups.map((g) => runRound<Scanned>(g.quorum, "scanned", (id) => g.send(id, request), clock, options.roundTimeoutMs)));
-      if (tallies.some((t) => t.result !== "won")) return { kind: "unavailable", reason: "a group of acceptors had no majority to list its keys" };
-      const pages: AcceptorPage[] = tallies.flatMap((t) => t.granted.map((g) => ({ keys: g.reply.keys, full: g.reply.full })));
+      const pages = await scanAll(groups, request, clock, options.roundTimeoutMs, started + options.deadlineMs);
+      if (pages === null) return { kind: "unavailable", reason: "a group of acceptors had no majority to list its keys" };
       const merged = mergePages(pages, compareKeys);
       const candidates = merged.candidates.filter((key) => !INTERNAL_KEY.test(key) && key.startsWith(prefix));
       for (let i = 0; i < candidates.length; ) {
@@ -129,6 +130,33 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
     }
   }
   return listed(null);
+}
+
+/**
+ * One scan round per group, each settled at the group's first majority; a group whose round failed or timed out is
+ * asked again (a scan writes nothing, so repeating it is free of risk) until the deadline. Null: some group had no
+ * majority by then.
+ */
+async function scanAll(groups: readonly ScanGroup[], request: Scan, clock: Clock, roundTimeoutMs: number, deadline: number): Promise<AcceptorPage[] | null> {
+  const pages: AcceptorPage[] = [];
+  let pending = groups;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const left = deadline - clock.now();
+    if (left <= 0) return null;
+    if (attempt > 0) {
+      const pause = clock.timer(Math.min(left / 2, 10 * attempt));
+      await pause.fired;
+    }
+    const timeoutMs = Math.max(1, Math.min(roundTimeoutMs, deadline - clock.now()));
+    const tallies = await Promise.all(pending.map((g) => runRound<Scanned>(g.quorum, "scanned", (id) => g.send(id, request), clock, timeoutMs)));
+    const failed: ScanGroup[] = [];
+    tallies.forEach((t, i) => {
+      if (t.result === "won") pages.push(...t.granted.map((g) => ({ keys: g.reply.keys, full: g.reply.full })));
+      else failed.push(pending[i] as ScanGroup);
+    });
+    pending = failed;
+  }
+  return pages;
 }
 
 function maxKey(a: string | null, b: string): string {

@@ -11,8 +11,22 @@ import type { Register } from "../../../src/core/register.js";
 import { MemoryStore } from "../memory-store.js";
 
 const stats: RoundStats = { rounds: 1, attempts: 1, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: "peek" };
-/** Timers never fire: a round ends when its config decides (every test acceptor answers or fails at once). */
-const clock: Clock = { now: () => 0, timer: () => ({ fired: new Promise(() => {}), cancel: () => {} }) };
+/** Virtual time: a timer fires after the pending replies (which come at once), moving time by its delay unless cancelled. */
+let time = 0;
+const clock: Clock = {
+  now: () => time,
+  timer: (ms) => {
+    let cancelled = false;
+    const fired = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        if (cancelled) return;
+        time += ms;
+        resolve();
+      }, 0),
+    );
+    return { fired, cancel: () => (cancelled = true) };
+  },
+};
 const live = (version: number): Register => ({ version, value: new TextEncoder().encode(`v${version}`), contentType: "text/plain", origin: "o" });
 const tomb = (version: number): Register => ({ version, value: null, contentType: "", origin: "o" });
 
@@ -65,6 +79,7 @@ const options = (o: Partial<ListOptions> = {}): ListOptions => ({
   after: null,
   limit: 100,
   roundTimeoutMs: 1000,
+  deadlineMs: 20_000,
   budgetMs: 10_000,
   maxSteps: 8,
   readConcurrency: 8,
