@@ -116,6 +116,12 @@ export class SqliteSlotStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    let highest = 0;
+    for (const epoch of this.epochs.values()) highest = Math.max(highest, epoch);
+    return highest;
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     for (const vshard of vshards) {
       if (this.minEpoch(vshard) >= epoch) continue;

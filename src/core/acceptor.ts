@@ -52,6 +52,8 @@ export interface SlotStore {
    * their UTF-8 bytes (listing/key-order.ts). A range over the keys, not a scan of them all. Reads only.
    */
   keysUnder(prefix: string, after: string | null, limit: number): readonly string[];
+  /** The highest epoch served for any vshard (0 while none was installed). */
+  highestEpoch(): number;
 }
 
 /**
@@ -149,7 +151,7 @@ function onList(store: SlotStore, { vshards, after, limit }: List): AcceptorRepl
 function onScan(store: SlotStore, { prefix, after, limit }: Scan): AcceptorReply {
   const n = Math.max(1, limit);
   const keys = store.keysUnder(prefix, after, n);
-  return { type: "scanned", keys, full: keys.length >= n };
+  return { type: "scanned", keys, full: keys.length >= n, epoch: store.highestEpoch() };
 }
 
 function withoutLineage(state: Register): Register {

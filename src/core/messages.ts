@@ -144,11 +144,16 @@ export interface Listed {
   readonly floor: Floor;
 }
 
-/** A scan's page: the keys found, in key order; `full` when it stopped at the limit (more may follow its last key). */
+/**
+ * A scan's page: the keys found, in key order; `full` when it stopped at the limit (more may follow its last key).
+ * `epoch`: the highest epoch this acceptor serves for any vshard (0 before any install). Higher than the lister's
+ * layout means a newer layout exists, whose new groups may hold keys the old one does not know of.
+ */
 export interface Scanned {
   readonly type: "scanned";
   readonly keys: readonly string[];
   readonly full: boolean;
+  readonly epoch: number;
 }
 
 export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed | Scanned;

@@ -1,6 +1,6 @@
 import type { Layout } from "../core/layout/layout.js";
 import { groupById, ownerGroupIds } from "../core/layout/layout.js";
-import { listKeys, type ListOptions, type ListResult, type ScanGroup } from "../core/listing/list-keys.js";
+import { listKeys, type ListOptions, type ListResult, type ScanGroup, type ScanView } from "../core/listing/list-keys.js";
 import type { Registers } from "../core/proposer.js";
 import { MajorityConfig } from "../core/quorum/majority.js";
 import { acceptorIds } from "../core/quorum/quorum-config.js";
@@ -17,13 +17,14 @@ export type KeyLister = (options: ListOptions) => Promise<ListResult>;
  * candidates are read through the proposer, which routes each key by the layout and reloads it on a stale epoch.
  */
 export function keyLister(layout: LayoutCache, transport: NamedTransport, registers: Registers): KeyLister {
-  let groupsOf: { layout: Layout; groups: readonly ScanGroup[] } | null = null;
-  const groups = (): readonly ScanGroup[] => {
+  let viewOf: { layout: Layout; view: ScanView } | null = null;
+  const groups = (): ScanView => {
     const current = layout.current();
-    if (groupsOf?.layout !== current) groupsOf = { layout: current, groups: scanGroups(current, transport) };
-    return groupsOf.groups;
+    if (viewOf?.layout !== current) viewOf = { layout: current, view: { epoch: current.epoch, groups: scanGroups(current, transport) } };
+    return viewOf.view;
   };
-  return (options) => listKeys({ groups, read: (key) => registers.read(key), clock: systemClock }, options);
+  const refresh = () => layout.reload();
+  return (options) => listKeys({ groups, refresh, read: (key) => registers.read(key), clock: systemClock }, options);
 }
 
 function scanGroups(layout: Layout, transport: NamedTransport): ScanGroup[] {

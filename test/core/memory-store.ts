@@ -37,6 +37,10 @@ export class MemoryStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    return Math.max(0, ...this.epochs.values());
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     this.writes++;
     for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));

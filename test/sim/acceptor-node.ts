@@ -80,6 +80,10 @@ class MemoryStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    return Math.max(0, ...this.epochs.values());
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));
     this.baseFloor = higherFloor(this.baseFloor, floor);

@@ -13,10 +13,18 @@ export interface ScanGroup {
   send(id: AcceptorId, request: Scan): Promise<AcceptorReply>;
 }
 
+/** The groups of one layout, and its epoch. */
+export interface ScanView {
+  readonly epoch: number;
+  readonly groups: readonly ScanGroup[];
+}
+
 /** What a listing needs of the world: the groups of the current layout, linearizable reads, a clock. */
 export interface ListingPorts {
   /** Every group that may hold keys (both groups of a pair while a change moves vshards); asked again every step. */
-  groups(): readonly ScanGroup[];
+  groups(): ScanView;
+  /** Loads a newer layout: an acceptor serves `servedEpoch`, above the layout's. Resolves when done (or failed). */
+  refresh(servedEpoch: number): Promise<void>;
   /** A linearizable read, as GET's (the proposer's `read`: it routes by the layout and handles stale epochs). */
   read(key: string): Promise<Outcome>;
   readonly clock: Clock;
@@ -54,6 +62,9 @@ export type ListResult =
   | { readonly kind: "listed"; readonly entries: readonly ListedEntry[]; readonly next: string | null; readonly steps: number; readonly reads: number }
   | { readonly kind: "unavailable"; readonly reason: string };
 
+/** Reloads of the layout one page may make when acceptors serve a newer epoch. */
+const MAX_REFRESHES = 2;
+
 /** Keys of locks and other internal registers start with a control character; valid keys never do. */
 const INTERNAL_KEY = /[\u0000-\u001f\u007f-\u009f]/;
 /** Above every internal key ("\u0001lock:...") and below every valid key (whose first character is at least " "). */
@@ -69,7 +80,8 @@ const FIRST_VALID = "\u001f";
  *
  * Every entry is a state its key had at some point during the call (a read's answer); the page is not a snapshot
  * across keys. A key live through the whole call is listed: its chosen state is on a majority of its group, which
- * meets the majority scanned.
+ * meets the majority scanned; and if the layout at hand is stale, a scanned acceptor serves a newer epoch (every
+ * change installs its first epoch on a majority of a group the stale layout has), so the step is redone on a fresh one.
  */
 export async function listKeys(ports: ListingPorts, options: ListOptions): Promise<ListResult> {
   const { clock } = ports;
@@ -77,6 +89,7 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
   const entries: ListedEntry[] = [];
   let steps = 0;
   let reads = 0;
+  let refreshes = 0;
   /** The last key examined (read, or skipped as safe to pass): a cursor past everything settled so far. */
   let examined: string | null = null;
   const listed = (next: string | null): ListResult => ({ kind: "listed", entries, next, steps, reads });
@@ -94,11 +107,21 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
       }
       steps++;
       const want = options.limit - entries.length;
-      const groups = ports.groups();
-      const scanLimit = Math.min(want, Math.ceil((want * 1.5) / Math.max(1, groups.length))) + 16;
+      const view = ports.groups();
+      const scanLimit = Math.min(want, Math.ceil((want * 1.5) / Math.max(1, view.groups.length))) + 16;
       const request: Scan = { type: "scan", prefix, after: cursor, limit: scanLimit };
-      const pages = await scanAll(groups, request, clock, options.roundTimeoutMs, started + options.deadlineMs);
-      if (pages === null) return { kind: "unavailable", reason: "a group of acceptors had no majority to list its keys" };
+      const scanned = await scanAll(view.groups, request, clock, options.roundTimeoutMs, started + options.deadlineMs);
+      if (scanned === null) return { kind: "unavailable", reason: "a group of acceptors had no majority to list its keys" };
+      if (scanned.epoch > view.epoch && refreshes < MAX_REFRESHES) {
+        // A newer layout exists (every change installs its epoch on a majority of a group this layout knows, so the
+        // majority scanned shows it): its new groups may hold keys this one does not. Reload, and redo this step.
+        refreshes++;
+        const left = clock.timer(Math.max(0, started + options.deadlineMs - clock.now()));
+        await Promise.race([ports.refresh(scanned.epoch), left.fired]);
+        left.cancel();
+        continue;
+      }
+      const pages = scanned.pages;
       const merged = mergePages(pages, compareKeys);
       const candidates = merged.candidates.filter((key) => !INTERNAL_KEY.test(key) && key.startsWith(prefix));
       for (let i = 0; i < candidates.length; ) {
@@ -137,8 +160,15 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
  * asked again (a scan writes nothing, so repeating it is free of risk) until the deadline. Null: some group had no
  * majority by then.
  */
-async function scanAll(groups: readonly ScanGroup[], request: Scan, clock: Clock, roundTimeoutMs: number, deadline: number): Promise<AcceptorPage[] | null> {
+async function scanAll(
+  groups: readonly ScanGroup[],
+  request: Scan,
+  clock: Clock,
+  roundTimeoutMs: number,
+  deadline: number,
+): Promise<{ pages: AcceptorPage[]; epoch: number } | null> {
   const pages: AcceptorPage[] = [];
+  let epoch = 0;
   let pending = groups;
   for (let attempt = 0; pending.length > 0; attempt++) {
     const left = deadline - clock.now();
@@ -151,12 +181,17 @@ async function scanAll(groups: readonly ScanGroup[], request: Scan, clock: Clock
     const tallies = await Promise.all(pending.map((g) => runRound<Scanned>(g.quorum, "scanned", (id) => g.send(id, request), clock, timeoutMs)));
     const failed: ScanGroup[] = [];
     tallies.forEach((t, i) => {
-      if (t.result === "won") pages.push(...t.granted.map((g) => ({ keys: g.reply.keys, full: g.reply.full })));
+      if (t.result === "won") {
+        for (const { reply } of t.granted) {
+          pages.push({ keys: reply.keys, full: reply.full });
+          epoch = Math.max(epoch, reply.epoch);
+        }
+      }
       else failed.push(pending[i] as ScanGroup);
     });
     pending = failed;
   }
-  return pages;
+  return { pages, epoch };
 }
 
 function maxKey(a: string | null, b: string): string {

@@ -37,9 +37,15 @@ class FakeCluster {
   readonly down = new Set<string>();
   scans = 0;
   reads = 0;
+  /** The layout the lister holds: its epoch, and how many of the groups it knows (a stale one knows fewer). */
+  epoch = 1;
+  known: number;
+  /** What a reload finds. */
+  latest: { epoch: number; known: number } | null = null;
 
   constructor(groups: number) {
     this.stores = Array.from({ length: groups }, () => [new MemoryStore(), new MemoryStore(), new MemoryStore()]);
+    this.known = groups;
   }
 
   groupOf(key: string): number {
@@ -49,9 +55,9 @@ class FakeCluster {
   }
 
   /** A chosen state: on a majority (acceptors 0 and 1) of the key's group. */
-  put(key: string, state: Register, on: readonly number[] = [0, 1]): void {
+  put(key: string, state: Register, on: readonly number[] = [0, 1], group = this.groupOf(key)): void {
     if (on.length >= 2) this.chosen.set(key, state);
-    for (const i of on) this.stores[this.groupOf(key)]![i]!.slots.set(key, { promised: null, accepted: { counter: 1, proposer: "p" }, state });
+    for (const i of on) this.stores[group]![i]!.slots.set(key, { promised: null, accepted: { counter: 1, proposer: "p" }, state });
   }
 
   ports(): ListingPorts {
@@ -64,7 +70,10 @@ class FakeCluster {
       },
     }));
     return {
-      groups: () => groups,
+      groups: () => ({ epoch: this.epoch, groups: groups.slice(0, this.known) }),
+      refresh: async () => {
+        if (this.latest !== null) ({ epoch: this.epoch, known: this.known } = this.latest);
+      },
       read: async (key): Promise<Outcome> => {
         this.reads++;
         return { kind: "applied", state: this.chosen.get(key) ?? null, previous: null, stats };
@@ -140,6 +149,20 @@ describe("listKeys", () => {
     expect(page).toMatchObject({ kind: "listed", entries: [], steps: 1 });
     if (page.kind === "listed") expect(page.next).not.toBeNull();
     expect(await listAll(cluster, { limit: 5, maxSteps: 1 })).toEqual(["z"]);
+  });
+
+  it("a stale layout: an acceptor serving a newer epoch makes it reload and scan the groups it did not know", async () => {
+    const cluster = new FakeCluster(2);
+    cluster.known = 1;
+    cluster.put("a", live(1), [0, 1], 0);
+    cluster.put("b", live(1), [0, 1], 1);
+    // Without a newer epoch anywhere, the lister cannot know of group 1.
+    expect(await listAll(cluster, {})).toEqual(["a"]);
+    // A change installed epoch 2 on a majority of group 0 (the first step of every change does).
+    for (const store of cluster.stores[0]!.slice(0, 2)) handleRequest(store, { type: "install", vshards: [7], epoch: 2 });
+    cluster.latest = { epoch: 2, known: 2 };
+    expect(await listAll(cluster, {})).toEqual(["a", "b"]);
+    expect(cluster.epoch).toBe(2);
   });
 
   it("lists several ranges (a scoped token's prefixes) in order", async () => {
