@@ -110,7 +110,7 @@ export function listRoutes(settings: ListingSettings, now: () => number = () => 
 }
 
 async function listKeysRoute(settings: ListingSettings, request: Request, now: () => number): Promise<Response> {
-  const query = validate(ListQuery, Object.fromEntries(new URL(request.url).searchParams));
+  const query = validate(ListQuery, queryOf(new URL(request.url).searchParams));
   const prefix = query.prefix ?? "";
   const grant = grantOf(request);
   const scope = grant === undefined ? "all" : readableUnder(grant, prefix);
@@ -137,6 +137,16 @@ async function listKeysRoute(settings: ListingSettings, request: Request, now: (
     { keys: result.entries.map((e) => entryBody(e, withValues)), next: result.next },
     { "server-timing": `${timing}, steps;desc="${result.steps}", reads;desc="${result.reads}"` },
   );
+}
+
+/** The parameters, each at most once (access control reads the first `prefix`: a second one must not differ from it). */
+function queryOf(params: URLSearchParams): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);
+    query[name] = value;
+  }
+  return query;
 }
 
 function valueBytes(entries: readonly ListedEntry[]): number {

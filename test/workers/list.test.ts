@@ -116,6 +116,9 @@ describe("GET /v1/keys", () => {
       [{ values: "yes" }, /"values"/],
       [{ value: "true" }, /unknown field "value"/],
     ];
+    const twice = await call("/v1/keys?prefix=a&prefix=b");
+    expect(twice.status).toBe(400);
+    expect(await errorOf(twice)).toMatchObject({ code: "invalid_argument", message: '"prefix" is given more than once' });
     for (const [params, message] of cases) {
       const res = await call(q(params));
       expect(res.status, JSON.stringify(params)).toBe(400);
