@@ -212,4 +212,21 @@ describe("listKeys", () => {
       { numRuns: 300 },
     );
   });
+
+  it("property: over several ranges (a scoped token's readable prefixes, scope.ts), exactly the live keys under one of them", async () => {
+    const key = fc.string({ unit: fc.constantFrom("a", "b", "/", "😀"), minLength: 1, maxLength: 4 });
+    const prefix = fc.string({ unit: fc.constantFrom("a", "b", "/", "😀"), minLength: 1, maxLength: 2 });
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(key, { maxLength: 30 }), fc.uniqueArray(prefix, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 4 }), async (keys, raw, limit) => {
+        // As readableUnder gives them: sorted, none inside another.
+        const sorted = [...raw].sort(compareKeys);
+        const prefixes = sorted.filter((p, i) => !sorted.slice(0, i).some((q) => p.startsWith(q)));
+        const cluster = new FakeCluster(3);
+        for (const k of keys) cluster.put(k, live(1));
+        const expected = keys.filter((k) => prefixes.some((p) => k.startsWith(p))).sort(compareKeys);
+        expect(await listAll(cluster, { prefixes, limit, maxSteps: 2 })).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
