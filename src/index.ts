@@ -12,6 +12,7 @@ import { ApiError, errorResponse } from "./http/errors.js";
 import { withFairIntake } from "./http/fair-intake.js";
 import { healthRoutes } from "./http/health.js";
 import { layoutRoutes } from "./http/layout-admin.js";
+import { listRoutes } from "./http/list.js";
 import { lockRoutes } from "./http/locks.js";
 import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
@@ -71,7 +72,10 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
   const registers = collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil);
   const settings = clusterSettings(config);
-  const routes: Route[] = [...lockRoutes(registers, () => Date.now())];
+  const routes: Route[] = [
+    ...listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
+    ...lockRoutes(registers, () => Date.now()),
+  ];
   if (admin !== undefined) routes.push(...admin.routes(proposer.layout));
   routes.push(
     ...layoutRoutes({

@@ -1,6 +1,7 @@
 import { compareBallots, maxBallot, type Ballot } from "../core/ballot.js";
 import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../core/acceptor.js";
 import { keyHash } from "../core/key-hash.js";
+import { compareKeys, prefixEnd } from "../core/listing/key-order.js";
 import type { LineageEntry, Register } from "../core/register.js";
 
 type Row = {
@@ -115,6 +116,12 @@ export class SqliteSlotStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    let highest = 0;
+    for (const epoch of this.epochs.values()) highest = Math.max(highest, epoch);
+    return highest;
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     for (const vshard of vshards) {
       if (this.minEpoch(vshard) >= epoch) continue;
@@ -129,6 +136,18 @@ export class SqliteSlotStore implements SlotStore {
       after === null
         ? this.sql.exec<{ key: string }>("SELECT key FROM slots ORDER BY key LIMIT ?", limit)
         : this.sql.exec<{ key: string }>("SELECT key FROM slots WHERE key > ? ORDER BY key LIMIT ?", after, limit);
+    return rows.toArray().map((r) => r.key);
+  }
+
+  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
+    // One range over the primary key: [prefix, prefixEnd) cut below by `after`. SQLite compares TEXT by its UTF-8
+    // bytes (BINARY collation), the order compareKeys defines.
+    const [low, lowOp] = after !== null && compareKeys(after, prefix) >= 0 ? [after, ">"] : [prefix, ">="];
+    const end = prefixEnd(prefix);
+    const rows =
+      end === null
+        ? this.sql.exec<{ key: string }>(`SELECT key FROM slots WHERE key ${lowOp} ? ORDER BY key LIMIT ?`, low, limit)
+        : this.sql.exec<{ key: string }>(`SELECT key FROM slots WHERE key ${lowOp} ? AND key < ? ORDER BY key LIMIT ?`, low, end, limit);
     return rows.toArray().map((r) => r.key);
   }
 

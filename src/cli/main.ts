@@ -5,13 +5,14 @@ import type { Command, Options, Values } from "./command.js";
 import { health } from "./commands/health.js";
 import { cas, del, get, incr, put } from "./commands/keys.js";
 import { layout } from "./commands/layout.js";
+import { ls } from "./commands/list.js";
 import { lock } from "./commands/lock.js";
 import { token } from "./commands/token.js";
 import { parseDuration } from "./durations.js";
 import { EXIT, UsageError, describeError, exitCodeOf } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 
-const COMMANDS: readonly Command[] = [get, put, cas, incr, del, lock, health, layout, token];
+const COMMANDS: readonly Command[] = [get, put, cas, incr, del, ls, lock, health, layout, token];
 
 const GLOBAL: Options = {
   url: { type: "string" },
@@ -58,6 +59,7 @@ Examples:
   ballot put greeting hello            ballot get greeting
   ballot cas greeting 1 bye            echo -n '{"a":1}' | ballot put config -t application/json
   ballot incr visits --by 5            ballot lock nightly-job -- ./run-report.sh
+  ballot ls config/ --long
 
 "ballot COMMAND --help" tells more about each command.
 `;

@@ -1,5 +1,6 @@
 import { BadRequest, BallotError, OutcomeUnknown, PreconditionFailed, Unavailable, errorFromResponse } from "./errors.js";
 import { createLayoutApi, type LayoutApi } from "./layout.js";
+import { createListApi, type ListApi } from "./list.js";
 import { createLockApi, type LockApi } from "./lock.js";
 
 /** What the client needs of `fetch`: the global one, a service binding's, or a test's. Always called with a URL string. */
@@ -71,7 +72,7 @@ export interface UpdateResult<T = Uint8Array> {
 /** Computes the next value from the current entry (`null` when absent); `undefined` writes nothing. */
 export type Updater<T, R = T> = (current: Entry<T> | null) => R | undefined | Promise<R | undefined>;
 
-export interface BallotClient extends LockApi, LayoutApi {
+export interface BallotClient extends LockApi, LayoutApi, ListApi {
   /** The key's value, or `null` when it does not exist. */
   get(key: string): Promise<Entry<Uint8Array> | null>;
   /** The key's value decoded as UTF-8 text, or `null`. */
@@ -243,6 +244,7 @@ export function createClient(options: ClientOptions): BallotClient {
   return {
     ...createLockApi(send),
     ...createLayoutApi(send),
+    ...createListApi(send),
     health,
     get,
     getText,

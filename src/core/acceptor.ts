@@ -1,5 +1,5 @@
 import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
-import type { AcceptorReply, AcceptorRequest, Accept, Forget, Install, List, Prepare } from "./messages.js";
+import type { AcceptorReply, AcceptorRequest, Accept, Forget, Install, List, Prepare, Scan } from "./messages.js";
 import { vshardOf } from "./layout/vshard.js";
 import { COLLECTED_ORIGIN, isLive, type Register } from "./register.js";
 
@@ -47,6 +47,13 @@ export interface SlotStore {
   keysAfter(after: string | null, limit: number): readonly string[];
   /** The highest floor of any bucket (NO_FLOOR when nothing was forgotten). */
   highestFloor(): Floor;
+  /**
+   * Up to `limit` keys with a row that start with `prefix`, after `after` (null: from the first), in the order of
+   * their UTF-8 bytes (listing/key-order.ts). A range over the keys, not a scan of them all. Reads only.
+   */
+  keysUnder(prefix: string, after: string | null, limit: number): readonly string[];
+  /** The highest epoch served for any vshard (0 while none was installed). */
+  highestEpoch(): number;
 }
 
 /**
@@ -68,6 +75,7 @@ export function absentSlot(floor: Floor): Slot {
 export function handleRequest(store: SlotStore, request: AcceptorRequest): AcceptorReply {
   if (request.type === "install") return onInstall(store, request);
   if (request.type === "list") return onList(store, request);
+  if (request.type === "scan") return onScan(store, request);
   // Fencing comes first: a message of an older epoch must change nothing, so that its proposer may safely retry.
   const served = store.minEpoch(vshardOf(request.key));
   if ((request.epoch ?? 0) < served) return { type: "stale", epoch: served };
@@ -137,6 +145,13 @@ function onList(store: SlotStore, { vshards, after, limit }: List): AcceptorRepl
   const keys = scanned.filter((key) => wanted.has(vshardOf(key)));
   const next = scanned.length < Math.max(1, limit) ? null : (scanned[scanned.length - 1] ?? null);
   return { type: "listed", keys, next, floor: store.highestFloor() };
+}
+
+/** Not fenced (see Scan): it writes nothing, and what it finds is only candidates for fenced reads. */
+function onScan(store: SlotStore, { prefix, after, limit }: Scan): AcceptorReply {
+  const n = Math.max(1, limit);
+  const keys = store.keysUnder(prefix, after, n);
+  return { type: "scanned", keys, full: keys.length >= n, epoch: store.highestEpoch() };
 }
 
 function withoutLineage(state: Register): Register {

@@ -72,10 +72,25 @@ export interface List {
   readonly limit: number;
 }
 
+/**
+ * A key listing's page: up to `limit` keys with a row that start with `prefix`, in key order (UTF-8 bytes) after
+ * `after` (null: from the first). Tombstones and rows a minority holds are listed too: the acceptor does not decide
+ * what is chosen, the proposer's read of each key does. Reads only.
+ *
+ * Not fenced by epoch: a scan changes nothing, so an acceptor of an old epoch answering it cannot make anything
+ * chosen or lost, and its answer is only a list of candidates that the keys' own (fenced) reads then settle.
+ */
+export interface Scan {
+  readonly type: "scan";
+  readonly prefix: string;
+  readonly after: string | null;
+  readonly limit: number;
+}
+
 /** The messages about one key: fenced by the epoch they carry. */
 export type KeyedRequest = Prepare | Accept | Peek | Forget;
 
-export type AcceptorRequest = KeyedRequest | Install | List;
+export type AcceptorRequest = KeyedRequest | Install | List | Scan;
 
 export interface Promised {
   readonly type: "promised";
@@ -129,4 +144,16 @@ export interface Listed {
   readonly floor: Floor;
 }
 
-export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed;
+/**
+ * A scan's page: the keys found, in key order; `full` when it stopped at the limit (more may follow its last key).
+ * `epoch`: the highest epoch this acceptor serves for any vshard (0 before any install). Higher than the lister's
+ * layout means a newer layout exists, whose new groups may hold keys the old one does not know of.
+ */
+export interface Scanned {
+  readonly type: "scanned";
+  readonly keys: readonly string[];
+  readonly full: boolean;
+  readonly epoch: number;
+}
+
+export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed | Scanned;

@@ -3,6 +3,7 @@ import { unauthorized } from "./api-schemas.js";
 import { healthOperations } from "./health.js";
 import { keyOperations } from "./keys.js";
 import { layoutOperations } from "./layout-admin.js";
+import { listOperations } from "./list.js";
 import { lockOperations } from "./locks.js";
 import type { Method, Operation, Route } from "./route.js";
 
@@ -28,6 +29,7 @@ export const openApiOperations = {
 
 /** Every documented operation, by pattern (router form, `/v1/keys/:key`) and method. */
 const PUBLIC_API: Readonly<Record<string, Partial<Record<Method, Operation>>>> = {
+  ...listOperations,
   ...keyOperations,
   ...lockOperations,
   ...healthOperations,

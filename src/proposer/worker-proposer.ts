@@ -7,6 +7,7 @@ import type { Env } from "../env.js";
 import { ClusterLayout, initialLayout, rootRegisters, type ClusterSettings } from "../cluster/cluster-layout.js";
 import { DurableObjectNamedTransport } from "../cluster/named-object-transport.js";
 import { systemClock, systemRandom } from "../cluster/runtime.js";
+import { keyLister, type KeyLister } from "./key-lister.js";
 
 /** Where the dev fault table goes on the real call paths (tests and the console put faults there). */
 export interface TransportWrappers {
@@ -24,6 +25,8 @@ export interface WorkerProposer {
   readonly layout: ClusterLayout;
   /** The root group's proposer: the config register is read and written through it. */
   readonly root: Registers;
+  /** Pages of a key listing over every group of the layout (key-lister.ts). */
+  readonly list: KeyLister;
 }
 
 export function clusterSettings(config: BallotConfig): ClusterSettings {
@@ -38,7 +41,8 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
   const settings = clusterSettings(config);
   const root = rootRegisters(env.ACCEPTOR, settings, wrap.root);
   const layout = new ClusterLayout(root, initialLayout(settings));
-  const router = new LayoutRouter(layout, wrap.named(new DurableObjectNamedTransport(env.ACCEPTOR)));
+  const named = wrap.named(new DurableObjectNamedTransport(env.ACCEPTOR));
+  const router = new LayoutRouter(layout, named);
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
   const proposer = new Proposer(id, config.proposer, router, systemClock, systemRandom);
   const registers: Registers = {
@@ -51,5 +55,10 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
       return proposer.change(key, change);
     },
   };
-  return { registers, layout, root };
+  const lister = keyLister(layout, named, registers);
+  const list: KeyLister = async (options) => {
+    await layout.ready(config.proposer.deadlineMs);
+    return lister(options);
+  };
+  return { registers, layout, root, list };
 }

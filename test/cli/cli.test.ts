@@ -110,6 +110,22 @@ describe("ballot keys", () => {
     expect(missing.stderr).toContain("not found");
   });
 
+  it("ls lists keys by prefix: names, --long, --json (--values), --limit; bad flags are usage errors", async () => {
+    for (const k of ["b", "a", "c"]) expect((await cli(["put", `cli-ls/${k}`, k])).code).toBe(0);
+    expect((await cli(["del", "cli-ls/c"])).code).toBe(0);
+    expect(await cli(["ls", "cli-ls/"])).toMatchObject({ code: 0, stdout: "cli-ls/a\ncli-ls/b\n" });
+    expect((await cli(["ls", "cli-ls/", "--long"])).stdout).toBe("1\t1\ttext/plain; charset=utf-8\tcli-ls/a\n1\t1\ttext/plain; charset=utf-8\tcli-ls/b\n");
+    expect((await cli(["ls", "cli-ls/", "--limit", "1"])).stdout).toBe("cli-ls/a\n");
+    const json = (await cli(["ls", "cli-ls/", "--json", "--values"])).stdout.trim().split("\n").map((line) => JSON.parse(line) as unknown);
+    expect(json).toEqual([
+      { key: "cli-ls/a", version: 1, contentType: "text/plain; charset=utf-8", value: "a", bytes: 1 },
+      { key: "cli-ls/b", version: 1, contentType: "text/plain; charset=utf-8", value: "b", bytes: 1 },
+    ]);
+    expect((await cli(["ls", "cli-ls/", "--values"])).code).toBe(EXIT.usage);
+    expect((await cli(["ls", "cli-ls/", "--limit", "0"])).code).toBe(EXIT.usage);
+    expect((await cli(["ls", "a", "b"])).code).toBe(EXIT.usage);
+  });
+
   it("takes values from an argument, a file and standard input, and prints JSON with --json", async () => {
     const binary = new Uint8Array([0, 1, 2, 255, 254, 10]);
     const file = join(dir, "value.bin");

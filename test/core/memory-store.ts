@@ -1,5 +1,6 @@
 import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import { maxBallot } from "../../src/core/ballot.js";
+import { compareKeys, inRange } from "../../src/core/listing/key-order.js";
 
 function higherFloor(a: Floor, b: Floor): Floor {
   return { ballot: maxBallot(a.ballot, b.ballot), version: Math.max(a.version, b.version) };
@@ -36,6 +37,10 @@ export class MemoryStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    return Math.max(0, ...this.epochs.values());
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     this.writes++;
     for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));
@@ -44,6 +49,10 @@ export class MemoryStore implements SlotStore {
 
   keysAfter(after: string | null, limit: number): readonly string[] {
     return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
+  }
+
+  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
+    return [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
   }
 
   highestFloor(): Floor {

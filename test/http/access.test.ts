@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bearerToken, identify } from "../../src/http/access/identify.js";
 import { grantsFrom, parseAccess, type Grant } from "../../src/http/access/policy.js";
+import { requiredAccess } from "../../src/http/access/required-access.js";
 import { compareBytes, may, mayRead, mayWrite, readableUnder } from "../../src/http/access/scope.js";
 
 const hex = (token: string) => createHash("sha256").update(token).digest("hex");
@@ -91,6 +92,14 @@ describe("scope rules", () => {
     expect(readableUnder(billing, "b")).toEqual(["billing/"]);
     expect(readableUnder(billing, "hr/")).toEqual([]);
     expect(readableUnder(grant(["a/", "a/b/", "ab"]), "a")).toEqual(["a/", "ab"]);
+  });
+
+  it("a listing needs some readable key under its prefix (GET /v1/keys?prefix=P)", () => {
+    expect(requiredAccess("GET", "/v1/keys", "?prefix=config%2F&limit=5")).toEqual({ kind: "list", prefix: "config/" });
+    expect(requiredAccess("GET", "/v1/keys", "")).toEqual({ kind: "list", prefix: "" });
+    // Malformed prefixes and other methods reach the route, which answers 400 or 405 and lists nothing.
+    expect(requiredAccess("GET", "/v1/keys", "?prefix=%01")).toEqual({ kind: "any" });
+    expect(requiredAccess("POST", "/v1/keys", "?prefix=a")).toEqual({ kind: "any" });
   });
 
   it("property: a token reads and writes exactly the keys under its prefixes, and listings show only readable keys", () => {

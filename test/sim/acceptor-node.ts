@@ -2,6 +2,7 @@ import { formatBallot, maxBallot, type Ballot } from "../../src/core/ballot.js";
 import { handleRequest, NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Register } from "../../src/core/register.js";
+import { compareKeys, inRange } from "../../src/core/listing/key-order.js";
 
 /** The acceptor's rules: src/core's handleRequest, or a deliberately broken one for a negative control. */
 export type AcceptorHandler = (store: SlotStore, request: AcceptorRequest) => AcceptorReply;
@@ -79,6 +80,10 @@ class MemoryStore implements SlotStore {
     return this.epochs.get(vshard) ?? 0;
   }
 
+  highestEpoch(): number {
+    return Math.max(0, ...this.epochs.values());
+  }
+
   install(vshards: readonly number[], epoch: number, floor: Floor): void {
     for (const v of vshards) this.epochs.set(v, Math.max(this.minEpoch(v), epoch));
     this.baseFloor = higherFloor(this.baseFloor, floor);
@@ -86,6 +91,10 @@ class MemoryStore implements SlotStore {
 
   keysAfter(after: string | null, limit: number): readonly string[] {
     return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
+  }
+
+  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
+    return [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
   }
 
   highestFloor(): Floor {

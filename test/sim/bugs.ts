@@ -91,6 +91,8 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
     minEpoch: (vshard) => store.minEpoch(vshard),
     install: (vshards, epoch, floor) => store.install(vshards, epoch, floor),
     keysAfter: (after, limit) => store.keysAfter(after, limit),
+    keysUnder: (prefix, after, limit) => store.keysUnder(prefix, after, limit),
+    highestEpoch: () => store.highestEpoch(),
     highestFloor: () => store.highestFloor(),
   };
   return handleRequest(forgetful, request);

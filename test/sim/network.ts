@@ -152,6 +152,8 @@ export function describeRequest(r: AcceptorRequest): string {
       return `install epoch ${r.epoch} for ${r.vshards.length} vshards${r.floor ? ` floor v${r.floor.version}` : ""}`;
     case "list":
       return `list ${r.vshards.length} vshards after ${r.after ?? "-"}`;
+    case "scan":
+      return `scan ${JSON.stringify(r.prefix)} after ${r.after ?? "-"} limit ${r.limit}`;
   }
 }
 
@@ -166,6 +168,8 @@ export function describeReply(r: AcceptorReply): string {
       return r.type;
     case "stale":
       return `stale: epoch ${r.epoch} served`;
+    case "scanned":
+      return `scanned ${r.keys.length} keys${r.full ? " (full)" : ""}`;
     case "listed":
       return `listed ${r.keys.length} keys${r.next === null ? "" : `, more after ${r.next}`}`;
     case "rejected":

@@ -75,6 +75,25 @@ describe("scoped tokens", () => {
     expect((await as(BILLING, `/v1/locks/${encodeURIComponent(freshKey("ops/job"))}/acquire`, { method: "POST", body: lockBody("b1") })).status).toBe(403);
   });
 
+  it("a listing shows only the keys the token may read: 403 when it may read none under the prefix", async () => {
+    const tag = freshKey("t");
+    const keys = [`billing/${tag}`, `config/${tag}`, `hr/${tag}`];
+    for (const key of keys) expect((await as(FULL, keyPath(key), { method: "PUT", body: "x" })).status).toBe(201);
+    const listed = async (token: string, prefix: string) => {
+      const res = await as(token, `/v1/keys?${new URLSearchParams({ prefix, limit: "1000" })}`);
+      if (res.status !== 200) return res.status;
+      const body = (await res.json()) as { keys: { key: string }[] };
+      return body.keys.map((k) => k.key).filter((k) => k.endsWith(tag));
+    };
+    expect(await listed(BILLING, "")).toEqual([`billing/${tag}`, `config/${tag}`]);
+    expect(await listed(BILLING, "config/")).toEqual([`config/${tag}`]);
+    expect(await listed(BILLING, "hr/")).toBe(403);
+    expect(await listed(DASHBOARD, "")).toEqual(keys);
+    expect(await listed(OPERATOR, "")).toBe(403);
+    const refused = await as(BILLING, "/v1/keys?prefix=hr%2F");
+    expect((await errorOf(refused)).message).toBe('this token may not read any key under the prefix "hr/"');
+  });
+
   it("the operator's routes need an admin grant; an admin grant alone touches no data", async () => {
     for (const token of [DASHBOARD, BILLING, FULL]) {
       const refused = await as(token, "/v1/admin/layout");

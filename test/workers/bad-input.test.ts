@@ -235,12 +235,14 @@ describe("preconditions", () => {
 
 describe("routes", () => {
   it("unknown paths are 404 and unknown methods 405 with Allow, all JSON, on key and admin routes", async () => {
-    for (const path of ["/", "/v1", "/v1/keys", "/v1/keys/a/", "/v1/keys/a/increment/x", "/V1/keys/a", "//v1/keys/a",
+    // (GET /v1/keys is the key listing since issue 20; test/workers/list.test.ts.)
+    for (const path of ["/", "/v1", "/v1/keys/a/", "/v1/keys/a/increment/x", "/V1/keys/a", "//v1/keys/a",
       "/v1/keys/a/decrement", "/v1/admin", "/v1/admin/keys", "/v1/admin/faults/0", "/v1/admin/acceptors/0"]) {
       await expectError(await call(path), 404, "not_found", path);
     }
     for (const [method, path, allow] of [
       ["OPTIONS", "/v1/keys/a", "GET, HEAD, PUT, DELETE"],
+      ["PUT", "/v1/keys", "GET"],
       ["POST", "/v1/keys/a", "GET, HEAD, PUT, DELETE"],
       ["HEAD", "/v1/keys/a/increment", "POST"],
       ["PUT", "/v1/keys/a/increment", "POST"],

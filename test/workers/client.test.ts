@@ -28,6 +28,26 @@ describe("client against the Worker in workerd", () => {
     expect(await client.getText(key)).toEqual({ value: "héllo", version: 2, contentType: "text/plain; charset=utf-8" });
   });
 
+  it("list: pages by listPage, every entry by list() (pages under the hood), values as bytes; a bad limit is BadRequest", async () => {
+    const prefix = `${freshKey("cl")}/`;
+    for (const k of ["b", "a", "c?#%"]) await client.put(prefix + k, k);
+    await client.put(`${prefix}bin`, new Uint8Array([0, 255]));
+    const first = await client.listPage({ prefix, limit: 2 });
+    expect(first).toEqual({
+      keys: [
+        { key: `${prefix}a`, version: 1, contentType: "text/plain; charset=utf-8", bytes: 1 },
+        { key: `${prefix}b`, version: 1, contentType: "text/plain; charset=utf-8", bytes: 1 },
+      ],
+      next: `${prefix}b`,
+    });
+    const all: string[] = [];
+    for await (const entry of client.list({ prefix, limit: 1 })) all.push(entry.key);
+    expect(all).toEqual([`${prefix}a`, `${prefix}b`, `${prefix}bin`, `${prefix}c?#%`]);
+    const withValues = await client.listPage({ prefix: `${prefix}b`, values: true });
+    expect(withValues.keys.map((k) => k.value)).toEqual([new TextEncoder().encode("b"), new Uint8Array([0, 255])]);
+    await expect(client.listPage({ limit: 0 })).rejects.toBeInstanceOf(BadRequest);
+  });
+
   it("percent-encodes keys, including '/', '%', '?', '#' and non-ASCII", async () => {
     for (const key of ["a/b", "100%", "what?", "#hash", "ünï 𝄞", " spaced ", "..."]) {
       const k = `${freshKey("enc")}${key}`;

@@ -64,6 +64,21 @@ async function snapshot(fetch: Fetch, keys: readonly string[]): Promise<Record<s
   return out;
 }
 
+/** The keys a listing of `prefix` shows (every page), or null when a page was 503 (a majority out of reach for a moment). */
+async function listed(fetch: Fetch, prefix: string): Promise<string[] | null> {
+  const keys: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const res = await fetch(`/v1/keys?${new URLSearchParams({ prefix, limit: "1000", ...(after === null ? {} : { after }) })}`);
+    if (res.status === 503) return null;
+    expect(res.status, await res.clone().text()).toBe(200);
+    const page = (await res.json()) as { keys: { key: string }[]; next: string | null };
+    keys.push(...page.keys.map((k) => k.key));
+    if (page.next === null) return keys;
+    after = page.next;
+  }
+}
+
 /** Writes registers, counters, deleted keys and a lock, and returns how to read them all back. */
 async function seed(fetch: Fetch, prefix: string) {
   const values = Array.from({ length: 60 }, (_, i) => `${prefix}/value-${i}`);
@@ -271,11 +286,32 @@ describe("layout changes on workerd", () => {
   it("splits 16 groups into 32 under concurrent load: linearizable throughout, everything written before reads back", async () => {
     const c = cluster("split");
     const before = await seed(c.fetch, "s");
+    // A second Worker isolate that read the layout before the change and will not hear of it otherwise.
+    const stale = serve({ ...(env as unknown as Env), DEV_ADMIN: "true", BALLOT_CLUSTER: c.name });
+    const staleFetch: Fetch = (path, init) => stale(new Request(BASE + path, init));
+    const values = Array.from({ length: 60 }, (_, i) => `s/value-${i}`).sort();
+    expect(await listed(staleFetch, "s/value-")).toEqual(values);
     const traffic = load(c.fetch, "s-load");
     await sleep(200);
     const started = await c.change({ groups: 32 });
     expect(started.epoch).toBe(2);
+    // Listings during the change (joint pairs, then the final epoch) list every key that exists throughout.
+    let listing = true;
+    const listings = (async () => {
+      let complete = 0;
+      while (listing) {
+        const keys = await listed(c.fetch, "s/value-");
+        if (keys !== null) {
+          expect(keys).toEqual(values);
+          complete++;
+        }
+        await sleep(50);
+      }
+      return complete;
+    })();
     const view = await c.done(started.change);
+    listing = false;
+    expect(await listings).toBeGreaterThan(0);
     const answeredDuring = traffic.answered;
     await sleep(200);
     const run = await traffic.stop();
@@ -307,6 +343,11 @@ describe("layout changes on workerd", () => {
     const fresh = view.groups.filter((g) => g.id >= 16);
     expect(fresh.length).toBe(16);
     expect(fresh[0]!.acceptors[0]!.name).toMatch(new RegExp(`^${c.name}/change-${started.change}/group-\\d+/acceptor-0$`));
+    // Keys written after the change, many on the new groups: the stale isolate lists them all (its scan of the old
+    // groups shows a newer epoch, so it reloads the layout and scans the new groups too).
+    const added = Array.from({ length: 30 }, (_, i) => `s/after-${String(i).padStart(2, "0")}`);
+    for (const key of added) expect((await c.fetch(keyPath(key), { method: "PUT", body: "x" })).status).toBe(201);
+    expect(await listed(staleFetch, "s/after-")).toEqual(added);
   }, 180_000);
 
   it("replaces an acceptor while another of its group is slow, then grows N from 3 to 5 and back to 3", async () => {

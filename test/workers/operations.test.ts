@@ -105,7 +105,6 @@ describe("acceptors are reachable only through the proposer", () => {
       "/v1/shards/0/acceptors/0",
       "/v1/acceptor/main%2Fshard-0%2Facceptor-0",
       "/main/shard-0/acceptor-0",
-      "/v1/keys",
       "/",
     ]) {
       for (const method of ["GET", "POST"]) {

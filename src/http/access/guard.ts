@@ -3,7 +3,7 @@ import { pathOf } from "../request-path.js";
 import { bearerToken, identify } from "./identify.js";
 import type { Grant, GrantEntry } from "./policy.js";
 import { requiredAccess, type Need } from "./required-access.js";
-import { may } from "./scope.js";
+import { may, readableUnder } from "./scope.js";
 
 type App = (request: Request) => Promise<Response>;
 
@@ -27,6 +27,15 @@ export interface AccessOptions {
 }
 
 const names = new WeakMap<Request, string>();
+const grantsByRequest = new WeakMap<Request, Grant>();
+
+/**
+ * The grant a request was served under; undefined when the server has no tokens (open: every key). A listing shows
+ * only what it may read (scope.ts `readableUnder`).
+ */
+export function grantOf(request: Request): Grant | undefined {
+  return grantsByRequest.get(request);
+}
 
 /** The name of the grant a request was served under, for its log line (never the token). */
 export function grantNameOf(request: Request): string | undefined {
@@ -73,7 +82,8 @@ export function withAccess(app: App, options: AccessOptions): App {
     const grant = await identify(token, grants);
     if (grant === null) return unauthorized("the bearer token is not valid", true);
     names.set(request, grant.name);
-    const refusal = refusalOf(grant, requiredAccess(request.method, pathOf(request)));
+    grantsByRequest.set(request, grant);
+    const refusal = refusalOf(grant, requiredAccess(request.method, pathOf(request), new URL(request.url).search));
     if (refusal !== null) return errorResponse(new ApiError(403, "forbidden", refusal));
     if (options.rateLimiter !== undefined) {
       const { success } = await options.rateLimiter.limit({ key: grant.name });
@@ -97,7 +107,13 @@ function refusalOf(grant: Grant, need: Need): string | null {
       return may(grant, "write", "") ? null : "this token may not use the dev admin routes (they need full data access)";
     case "key":
       return may(grant, need.access, need.key) ? null : `this token may not ${need.access} the ${need.what} ${JSON.stringify(need.key)}`;
+    case "list":
+      return isEmpty(readableUnder(grant, need.prefix)) ? `this token may not read any key under the prefix ${JSON.stringify(need.prefix)}` : null;
   }
+}
+
+function isEmpty(scope: "all" | readonly string[]): boolean {
+  return scope !== "all" && scope.length === 0;
 }
 
 function unauthorized(message: string, invalidToken: boolean): Response {

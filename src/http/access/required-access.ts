@@ -7,17 +7,24 @@ import type { Access } from "./scope.js";
  * - `admin`: the operator's routes (the layout);
  * - `full`: the dev-only routes (fault injection, storage, collection), which exist only with DEV_ADMIN: full data
  *   access (as every token had before scopes), never a scoped token;
+ * - `list`: a key listing (`GET /v1/keys?prefix=P`): a token that may read some key under P (the route then lists only
+ *   those); a prefix that does not decode or is malformed needs `any` (its route answers 400);
  * - `any`: any valid token (health, the OpenAPI document, and paths no route serves, which then answer 404/405).
  * A key that does not decode needs `any`: its route answers 400 and touches nothing.
  */
-export type Need = { readonly kind: "any" | "admin" | "full" } | { readonly kind: "key"; readonly access: Access; readonly key: string; readonly what: "key" | "lock" };
+export type Need =
+  | { readonly kind: "any" | "admin" | "full" }
+  | { readonly kind: "key"; readonly access: Access; readonly key: string; readonly what: "key" | "lock" }
+  /** A listing of the keys under `prefix`: some prefix the token may read must overlap it (the listing shows only those). */
+  | { readonly kind: "list"; readonly prefix: string };
 
 const ANY: Need = { kind: "any" };
 
-export function requiredAccess(method: string, path: string): Need {
+export function requiredAccess(method: string, path: string, search = ""): Need {
   const s = path.split("/");
   if (s[1] !== "v1") return ANY;
   const read = method === "GET" || method === "HEAD";
+  if (s[2] === "keys" && s.length === 3) return method === "GET" ? listNeed(search) : ANY;
   if (s[2] === "keys" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "key");
   if (s[2] === "keys" && s.length === 5 && s[4] === "increment") return keyNeed("write", s[3] as string, "key");
   if (s[2] === "locks" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "lock");
@@ -33,3 +40,11 @@ function keyNeed(access: Access, raw: string, what: "key" | "lock"): Need {
     return ANY;
   }
 }
+
+/** The `prefix` query parameter of a listing, as its route reads it (URLSearchParams; absent: every key). */
+function listNeed(search: string): Need {
+  const prefix = new URLSearchParams(search).get("prefix") ?? "";
+  return CONTROL.test(prefix) ? ANY : { kind: "list", prefix };
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
