@@ -10,12 +10,16 @@
 //        and its step timeline (GET /v1/admin/layout every 250 ms, in every phase, and the reconfigurer's log);
 //     3. a second fresh cluster with the same 10,000 keys, split with no load at all: catch-up speed alone;
 //     4. after each change, every live key reads back its last acknowledged value and every deleted key is 404.
-//   options: --keys 10000, --clients 16, --idle-s 15, --groups 32, --no-unloaded, --tree <dir> (build Ballot from the
-//            source tree at <dir>, e.g. a clean `git worktree` of HEAD, instead of this one), --out <file>,
-//            --var NAME=VALUE (a Worker var over wrangler.toml's), --worker-log <file> (every line the Worker logs, timed), --max-load 1.5 (wait, up to 5 times 30 s, while the 1-minute load average is above this at start)
+//   Garbage collection is put off (BALLOT_GC_DELAY_MS=3600000) so that its sweep of the setup's tombstones does not
+//   fall into a window.
+//   options: --keys 10000, --clients 16, --idle-s 15 (before the change), --after-s 30, --groups 32, --no-unloaded,
+//            --tree <dir> (build Ballot from the source tree at <dir>, e.g. a clean `git worktree` of HEAD, instead
+//            of this one), --out <file>, --var NAME=VALUE (a Worker var over wrangler.toml's), --worker-log <file>
+//            (every line the Worker logs, timed), --max-load 1.5 (wait, up to 5 times 30 s, while the 1-minute load
+//            average is above this at start)
 //
 //   node bench/layout.mjs --compare <before-dir> [--tree <after-dir>]
-//                                                steady state before/after (~3 min): bench/results/layout-compare.json
+//                                                steady state before/after (~2 min): bench/results/layout-compare.json
 //     Both trees built side by side: single-client p50/p99 of read, write, CAS (GET + If-Match PUT) and increment,
 //     alternating slices; then accounting with counting acceptors (both handle() and call() counted, root group
 //     objects apart from the data groups), after a warm-up, per operation: DO calls, commits, SQL writes and reads,
@@ -42,6 +46,7 @@ const COMPARE = argv.includes("--compare") ? path.resolve(flag("--compare")) : n
 const KEYS = Number(flag("--keys", "10000"));
 const CLIENTS = Number(flag("--clients", "16"));
 const IDLE_S = Number(flag("--idle-s", "15"));
+const AFTER_S = Number(flag("--after-s", "30"));
 const GROUPS = Number(flag("--groups", "32"));
 const UNLOADED = !argv.includes("--no-unloaded");
 const MAX_LOAD = Number(flag("--max-load", "1.5"));
@@ -50,9 +55,14 @@ const QUICK = argv.includes("--quick");
 const OUT = path.resolve(flag("--out", path.join(ROOT, COMPARE ? "bench/results/layout-compare.json" : "bench/results/layout.json")));
 const POLL_MS = 250;
 /** --var NAME=VALUE (repeatable): a var for the Worker on top of wrangler.toml's, e.g. BALLOT_FAIR_INTAKE=false. */
-const VARS = Object.fromEntries(
-  argv.flatMap((a, i) => (argv[i - 1] === "--var" ? [a] : [])).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-);
+// Garbage collection is put off past the run: the sweep of the 1,000 tombstones written at setup would otherwise start
+// 60 s later (BALLOT_GC_DELAY_MS), in the middle of a measured window (the split moves tombstones either way).
+const VARS = {
+  BALLOT_GC_DELAY_MS: "3600000",
+  ...Object.fromEntries(
+    argv.flatMap((a, i) => (argv[i - 1] === "--var" ? [a] : [])).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  ),
+};
 /** --worker-log FILE: every line the Worker logs, with its arrival time (s since the start), for diagnosis. */
 const WORKER_LOG = flag("--worker-log", null);
 const workerLog = WORKER_LOG ? fs.createWriteStream(path.resolve(WORKER_LOG)) : null;
@@ -186,7 +196,7 @@ async function request(p, method, urlPath, body, headers = {}) {
   try {
     const res = await p.request({ method, path: urlPath, body, headers });
     const text = await res.body.text();
-    return { status: res.statusCode, etag: res.headers.etag, text, t, ms: performance.now() - t };
+    return { status: res.statusCode, etag: res.headers.etag, timing: res.headers["server-timing"] ?? "", text, t, ms: performance.now() - t };
   } catch (e) {
     return { status: `net:${e?.code ?? e?.message ?? e}`, etag: undefined, text: "", t, ms: performance.now() - t };
   }
@@ -446,7 +456,7 @@ function startLoad(sys, ledger) {
       } else {
         const value = `c${c}-${++serial}-${"w".repeat(16)}`;
         const r = await request(p, "PUT", keyPath(key), value, { "content-type": "text/plain" });
-        records.push({ kind: "write", t: r.t, ms: r.ms, status: r.status });
+        records.push({ kind: "write", t: r.t, ms: r.ms, status: r.status, prepare: /\bprepare;dur=/.test(r.timing ?? "") });
         if (r.status === 200 || r.status === 201) ledger.acked(key, versionOf(r.etag), value, r.t + r.ms);
         else if (r.status !== 503) ledger.unknown(key, value); // 503: definitely not applied
       }
@@ -483,6 +493,8 @@ function summarize(records, from, to) {
       mean_ms: round(lat.reduce((a, b) => a + b, 0) / (lat.length || 1), 2),
       statuses,
     };
+    // Writes that ran a prepare round (no promise held for the key under the current epoch) of the successful ones.
+    if (kind === "write") out[kind].prepare_share = round(ok.filter((r) => r.prepare).length / (ok.length || 1), 3);
   }
   return { seconds: round(seconds, 2), ...out };
 }
@@ -514,7 +526,7 @@ async function splitBench() {
     tree: { dir: TREE, git: gitState(TREE) },
     bench_git: gitState(ROOT),
     machine: { ...machine(), loadavg_at_start: loadSeen.at(-1).loadavg, loadavg_waits: loadSeen },
-    parameters: { keys: KEYS, deleted: KEYS / 10, clients: CLIENTS, mix: "50% GET, 50% PUT of random live keys (blind PUT, ~30-byte values)", idle_s: IDLE_S, change: { groups: GROUPS }, acceptors: 3, poll_ms: POLL_MS, storage: "disk (os.tmpdir())" },
+    parameters: { vars: VARS, keys: KEYS, deleted: KEYS / 10, clients: CLIENTS, mix: "50% GET, 50% PUT of random live keys (blind PUT, ~30-byte values)", idle_s: IDLE_S, after_s: AFTER_S, change: { groups: GROUPS }, acceptors: 3, poll_ms: POLL_MS, storage: "disk (os.tmpdir())" },
   };
 
   // 1. Under load.
@@ -531,8 +543,8 @@ async function splitBench() {
     log(`loaded: idle window (${IDLE_S} s)`);
     await sleep(IDLE_S * 1000);
     const { result: change, tPost, tDone } = await split(sys, poller, steps.lines);
-    log(`loaded: idle window after (${IDLE_S} s)`);
-    await sleep(IDLE_S * 1000);
+    log(`loaded: idle window after (${AFTER_S} s)`);
+    await sleep(AFTER_S * 1000);
     const tEnd = performance.now();
     await load.stop();
     await poller.stop();
@@ -540,9 +552,12 @@ async function splitBench() {
       idle_before: summarize(load.records, tIdle, tPost),
       during_split: summarize(load.records, tPost, tDone),
       idle_after: summarize(load.records, tDone, tEnd),
+      // Every key's first write after the change pays a prepare (a promise held from an older epoch is void): the
+      // window's last 10 s, when more keys have been written again (prepare_share says how many writes still paid).
+      idle_after_last_10s: summarize(load.records, tEnd - 10_000, tEnd),
     };
     for (const [name, ph] of Object.entries(phases)) {
-      log(`loaded: ${name.padEnd(12)} read p50 ${ph.read.p50_ms} p99 ${ph.read.p99_ms} max ${ph.read.max_ms} ms ${ph.read.ok_per_s}/s | write p50 ${ph.write.p50_ms} p99 ${ph.write.p99_ms} max ${ph.write.max_ms} ms ${ph.write.ok_per_s}/s`);
+      log(`loaded: ${name.padEnd(19)} read p50 ${ph.read.p50_ms} p99 ${ph.read.p99_ms} max ${ph.read.max_ms} ms ${ph.read.ok_per_s}/s | write p50 ${ph.write.p50_ms} p99 ${ph.write.p99_ms} max ${ph.write.max_ms} ms ${ph.write.ok_per_s}/s`);
     }
     // The longest time in the change during which no request of the load completed.
     const ends = load.records.map((r) => r.t + r.ms).filter((t) => t >= tPost && t <= tDone).sort((a, b) => a - b);
@@ -607,11 +622,11 @@ function printSplit(r) {
   const L = r.loaded;
   console.log(`$ ${r.command}\n(${r.date}; ${r.machine.cores} cores ${r.machine.cpus[0]}; Node ${r.machine.node}; load avg ${r.machine.loadavg_at_start.join(" ")} at start, ${r.machine.loadavg_at_end.join(" ")} at end; Ballot from ${r.tree.git})\n`);
   console.log(`${KEYS} keys (${KEYS / 10} deleted), ${CLIENTS} connections, 50% GET / 50% PUT; split 16 -> ${GROUPS} groups`);
-  console.log("phase        | read p50 ms | read p99 ms | read max ms | reads/s | write p50 ms | write p99 ms | write max ms | writes/s");
+  console.log("phase               | read p50 ms | read p99 ms | read max ms | reads/s | write p50 ms | write p99 ms | write max ms | writes/s | with prepare");
   for (const [name, ph] of Object.entries(L.phases)) {
     console.log(
-      `${name.padEnd(12)} | ${String(ph.read.p50_ms).padStart(11)} | ${String(ph.read.p99_ms).padStart(11)} | ${String(ph.read.max_ms).padStart(11)} | ${String(ph.read.ok_per_s).padStart(7)} | ` +
-        `${String(ph.write.p50_ms).padStart(12)} | ${String(ph.write.p99_ms).padStart(12)} | ${String(ph.write.max_ms).padStart(12)} | ${String(ph.write.ok_per_s).padStart(8)}`,
+      `${name.padEnd(19)} | ${String(ph.read.p50_ms).padStart(11)} | ${String(ph.read.p99_ms).padStart(11)} | ${String(ph.read.max_ms).padStart(11)} | ${String(ph.read.ok_per_s).padStart(7)} | ` +
+        `${String(ph.write.p50_ms).padStart(12)} | ${String(ph.write.p99_ms).padStart(12)} | ${String(ph.write.max_ms).padStart(12)} | ${String(ph.write.ok_per_s).padStart(8)} | ${String(ph.write.prepare_share).padStart(12)}`,
     );
   }
   const c = (x) => `${x.keys_copied} keys copied (${x.vshards_moved} vshards) in ${x.wall_s} s: ${x.keys_per_s} keys/s; catch-up step ${x.catch_up_step_s} s (${x.catch_up_keys_per_s} keys/s)`;
@@ -740,6 +755,7 @@ async function compareBench() {
     command: `node bench/layout.mjs${argv.length ? ` ${argv.join(" ")}` : ""}`,
     date: new Date().toISOString(),
     trees: Object.fromEntries(trees.map((t) => [t.name, { dir: t.dir, git: gitState(t.dir) }])),
+    vars: VARS,
     bench_git: gitState(ROOT),
     machine: { ...machine(), loadavg_at_start: loadSeen.at(-1).loadavg, loadavg_waits: loadSeen },
   };
