@@ -554,7 +554,7 @@ async function splitBench() {
       idle_after: summarize(load.records, tDone, tEnd),
       // Every key's first write after the change pays a prepare (a promise held from an older epoch is void): the
       // window's last 10 s, when more keys have been written again (prepare_share says how many writes still paid).
-      idle_after_last_10s: summarize(load.records, tEnd - 10_000, tEnd),
+      idle_after_last_10s: summarize(load.records, Math.max(tDone, tEnd - 10_000), tEnd),
     };
     for (const [name, ph] of Object.entries(phases)) {
       log(`loaded: ${name.padEnd(19)} read p50 ${ph.read.p50_ms} p99 ${ph.read.p99_ms} max ${ph.read.max_ms} ms ${ph.read.ok_per_s}/s | write p50 ${ph.write.p50_ms} p99 ${ph.write.p99_ms} max ${ph.write.max_ms} ms ${ph.write.ok_per_s}/s`);
