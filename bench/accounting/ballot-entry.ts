@@ -22,6 +22,11 @@ export class Acceptor extends BallotAcceptor {
     return countCall(this.counts, layout, requests, () => super.handle(layout, requests));
   }
 
+  /** Calls placed by the layout (every data call since the elastic layout): no layout string, an epoch per message. */
+  override call(requests: AcceptorRequest[]) {
+    return countCall(this.counts, "", requests, () => super.call(requests));
+  }
+
   benchStats(reset: boolean): Counts {
     return takeCounts(this.counts, reset);
   }

@@ -70,7 +70,11 @@ export interface CountingEnv<A extends CountingAcceptor> {
   BALLOT_CLUSTER?: string;
 }
 
-/** The counts of all acceptor objects (16 shards x N), summed; `reset` zeroes them after reading. */
+/**
+ * The counts of the first layout's acceptor objects (16 groups x N, the names of the 16 shards from before layouts),
+ * summed; `reset` zeroes them after reading. The benchmark never changes the layout, so these are all the data objects;
+ * the root group (the layout's register) is read once per isolate and not counted.
+ */
 export async function sumCounts<A extends CountingAcceptor>(env: CountingEnv<A>, reset: boolean): Promise<Counts> {
   const total = emptyCounts();
   const n = Number(env.BALLOT_ACCEPTORS ?? "3");
