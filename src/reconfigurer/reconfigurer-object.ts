@@ -7,7 +7,7 @@ import { LayoutRouter } from "../core/routing/layout-router.js";
 import { initialLayout, rootRegisters, type ClusterSettings } from "../cluster/cluster-layout.js";
 import { DurableObjectNamedTransport } from "../cluster/named-object-transport.js";
 import { systemClock, systemRandom } from "../cluster/runtime.js";
-import { nextRun, RUN_BUDGET_MS } from "./schedule.js";
+import { nextRun, RUN_BUDGET_MS, STEP_PAUSE_MS } from "./schedule.js";
 
 interface Bindings {
   readonly ACCEPTOR: DurableObjectNamespace<Acceptor>;
@@ -20,7 +20,7 @@ export type StartAnswer =
 
 /** Keys listed per page, vshards caught up between two progress records, keys caught up at once. */
 const PAGE_SIZE = 500;
-const VSHARDS_PER_STEP = 64;
+const VSHARDS_PER_STEP = 16;
 const PARALLEL_KEYS = 16;
 /** The least time a change's calls get (BALLOT_ROUND_TIMEOUT_MS if longer). */
 const MIN_ROUND_TIMEOUT_MS = 2_000;
@@ -115,6 +115,7 @@ export class LayoutReconfigurer extends DurableObject<Bindings> {
     let outcome: StepOutcome;
     do {
       outcome = await reconfigurer.step();
+      await new Promise((resolve) => setTimeout(resolve, STEP_PAUSE_MS));
       if (outcome.kind === "advanced") {
         const c = outcome.layout.change;
         console.log(JSON.stringify({ msg: "layout change step", epoch: outcome.layout.epoch, change: c?.id, step: c?.step, state: c?.state, vshardsDone: c?.vshardsDone, vshardsTotal: c?.vshardsTotal, keysCopied: c?.keysCopied }));
