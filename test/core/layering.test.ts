@@ -26,7 +26,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // The layout changes' background worker: the core reconfigurer over the cluster's objects.
   reconfigurer: ["core", "cluster"],
   http: ["core", "cluster", "proposer", "collector", "config"],
-  console: ["http"],
+  // The page's hint select lists the location hints the layout accepts (a constant of core, nothing else of it).
+  console: ["http", "core"],
   index: ["core", "cluster", "proposer", "collector", "reconfigurer", "acceptor", "http", "console", "config", "env"],
   config: ["core"],
   env: [],
