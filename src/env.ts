@@ -20,6 +20,8 @@ export interface Env {
   BALLOT_FAIR_INTAKE?: string;
   BALLOT_MAX_VALUE_BYTES?: string;
   BALLOT_GC_DELAY_MS?: string;
+  /** How often a watcher rechecks its key with no hint (ms, default 5000). */
+  BALLOT_WATCH_RECHECK_MS?: string;
   DEV_ADMIN?: string;
   /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;

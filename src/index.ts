@@ -21,6 +21,11 @@ import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
 import { collectingDeletes } from "./collector/collection-trigger.js";
 import { clusterSettings, createWorkerProposer } from "./proposer/worker-proposer.js";
 import { initialLayout } from "./cluster/cluster-layout.js";
+import { systemClock } from "./cluster/runtime.js";
+import { LocalHints, publishingChanges } from "./core/watch/hints.js";
+
+/** The isolate's watchers of keys (blocking reads), told at once of the changes this isolate's proposer chooses. */
+const localHints = new LocalHints();
 
 export { Acceptor, Collector, LayoutReconfigurer };
 
@@ -70,7 +75,8 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, env.RECONFIGURER, reconfigurerName, config);
   const proposer = createWorkerProposer(env, config, admin?.wrap);
   // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
-  const registers = collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil);
+  // Every applied change hints the isolate's watchers of its key (blocking reads wake at once instead of at a recheck).
+  const registers = publishingChanges(collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil), localHints.publish);
   const settings = clusterSettings(config);
   const routes: Route[] = [
     ...listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
@@ -89,5 +95,5 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...healthRoutes(createAcceptorProbe(env, config, proposer.layout)),
     ...openApiRoutes(),
   );
-  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
+  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting: { hints: localHints, clock: systemClock, recheckMs: config.watchRecheckMs } });
 }
