@@ -27,7 +27,10 @@ import { LocalHints, publishingChanges } from "./core/watch/hints.js";
 /** The isolate's watchers of keys (blocking reads), told at once of the changes this isolate's proposer chooses. */
 const localHints = new LocalHints();
 
-export { Acceptor, Collector, LayoutReconfigurer };
+import { WatchHub } from "./watch/watch-hub.js";
+import { allHints, hubHints, hubPublisher } from "./watch/hub-hints.js";
+
+export { Acceptor, Collector, LayoutReconfigurer, WatchHub };
 
 type App = (request: Request) => Promise<Response>;
 let app: App | undefined;
@@ -75,8 +78,13 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, env.RECONFIGURER, reconfigurerName, config);
   const proposer = createWorkerProposer(env, config, admin?.wrap);
   // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
-  // Every applied change hints the isolate's watchers of its key (blocking reads wake at once instead of at a recheck).
-  const registers = publishingChanges(collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil), localHints.publish);
+  // Every applied change hints the watchers of its key: the isolate's own at once, the others' through the key's hub
+  // (published in the background of the request: a failed publish is a lost hint, covered by the watchers' rechecks).
+  const registers = publishingChanges(
+    collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil),
+    localHints.publish,
+    hubPublisher(env.WATCH_HUB, config.cluster, waitUntil),
+  );
   const settings = clusterSettings(config);
   const routes: Route[] = [
     ...listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
@@ -95,5 +103,5 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...healthRoutes(createAcceptorProbe(env, config, proposer.layout)),
     ...openApiRoutes(),
   );
-  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting: { hints: localHints, clock: systemClock, recheckMs: config.watchRecheckMs } });
+  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting: { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs } });
 }
