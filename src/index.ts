@@ -14,6 +14,7 @@ import { healthRoutes } from "./http/health.js";
 import { layoutRoutes } from "./http/layout-admin.js";
 import { listRoutes } from "./http/list.js";
 import { lockRoutes } from "./http/locks.js";
+import { watchRoutes } from "./http/watch.js";
 import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
@@ -103,5 +104,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...healthRoutes(createAcceptorProbe(env, config, proposer.layout)),
     ...openApiRoutes(),
   );
-  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting: { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs } });
+  const waiting = { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs };
+  routes.push(...watchRoutes(registers, waiting));
+  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting });
 }

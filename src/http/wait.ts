@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Clock } from "../core/ports.js";
 import type { Registers } from "../core/proposer.js";
 import type { Register } from "../core/register.js";
-import { KeyFeed } from "../core/watch/key-feed.js";
+import { KeyFeed, type KeyEvent } from "../core/watch/key-feed.js";
 import type { HintSource } from "../core/watch/hints.js";
 import { ApiError } from "./errors.js";
 import { validate } from "./validation.js";
@@ -75,32 +75,46 @@ export const HINT_TICK_MS = 50;
  */
 export function waitForVersion(registers: Pick<Registers, "read">, key: string, since: number, timeoutMs: number, settings: WaitSettings): Promise<Register | null> {
   return new Promise((resolve) => {
-    let done = false;
-    let hinted = 0;
     const timer = settings.clock.timer(timeoutMs);
     const finish = (state: Register | null) => {
-      if (done) return;
-      done = true;
-      feed.stop();
-      unsubscribe();
+      stop();
       timer.cancel();
       resolve(state);
     };
-    const feed = new KeyFeed(key, registers, settings.clock, (event) => finish(event.state), { recheckMs: settings.recheckMs, since });
-    const unsubscribe = settings.hints.subscribe(key, (version) => {
-      hinted = Math.max(hinted, version);
-    });
-    const tick = async () => {
-      while (!done) {
-        await settings.clock.timer(HINT_TICK_MS).fired;
-        if (hinted > 0) {
-          feed.hint(hinted);
-          hinted = 0;
-        }
-      }
-    };
+    const stop = watchKey(registers, key, since, settings, (event) => finish(event.state));
     void timer.fired.then(() => finish(null));
-    feed.start();
-    void tick();
   });
+}
+
+/**
+ * The states of `key` above `since`, as a KeyFeed emits them (each from a linearizable read), until the returned
+ * function is called: hinted by `settings.hints` through a mailbox drained by this request's own timer (see above),
+ * and rechecked every `settings.recheckMs`.
+ */
+export function watchKey(registers: Pick<Registers, "read">, key: string, since: number, settings: WaitSettings, emit: (event: KeyEvent) => void): () => void {
+  let done = false;
+  let hinted = 0;
+  const feed = new KeyFeed(key, registers, settings.clock, (event) => {
+    if (!done) emit(event);
+  }, { recheckMs: settings.recheckMs, since });
+  const unsubscribe = settings.hints.subscribe(key, (version) => {
+    hinted = Math.max(hinted, version);
+  });
+  const tick = async () => {
+    while (!done) {
+      await settings.clock.timer(HINT_TICK_MS).fired;
+      if (hinted > 0 && !done) {
+        feed.hint(hinted);
+        hinted = 0;
+      }
+    }
+  };
+  feed.start();
+  void tick();
+  return () => {
+    if (done) return;
+    done = true;
+    feed.stop();
+    unsubscribe();
+  };
 }
