@@ -14,6 +14,8 @@ export interface BallotConfig {
   readonly gcDelayMs: number;
   /** Requests arriving while others run yield to the runtime once before starting (BALLOT_FAIR_INTAKE; fair-intake.ts). */
   readonly fairIntake: boolean;
+  /** A watcher (blocking read, watch stream) reads its key again this often with no hint: the bound a lost hint adds (BALLOT_WATCH_RECHECK_MS). */
+  readonly watchRecheckMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +55,7 @@ export function loadConfig(env: Env): BallotConfig {
     devAdmin: env.DEV_ADMIN === "true",
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
     fairIntake: flag(env.BALLOT_FAIR_INTAKE, "BALLOT_FAIR_INTAKE", true),
+    watchRecheckMs: integer(env.BALLOT_WATCH_RECHECK_MS, "BALLOT_WATCH_RECHECK_MS", 5000, 100, 60_000),
   };
 }
 

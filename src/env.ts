@@ -1,6 +1,7 @@
 import type { Acceptor } from "./acceptor/acceptor-object.js";
 import type { Collector } from "./collector/collector-object.js";
 import type { LayoutReconfigurer } from "./reconfigurer/reconfigurer-object.js";
+import type { WatchHub } from "./watch/watch-hub.js";
 
 /** Bindings and vars of the Worker (see wrangler.toml). Vars arrive as strings and are checked in config.ts. */
 export interface Env {
@@ -9,6 +10,8 @@ export interface Env {
   COLLECTOR: DurableObjectNamespace<Collector>;
   /** The cluster's one reconfigurer: runs layout changes in the background (src/reconfigurer). */
   RECONFIGURER: DurableObjectNamespace<LayoutReconfigurer>;
+  /** Watch hubs: relay change hints to the Workers serving watchers (src/watch), HUB_COUNT per cluster. */
+  WATCH_HUB: DurableObjectNamespace<WatchHub>;
   BALLOT_CLUSTER?: string;
   BALLOT_ACCEPTORS?: string;
   BALLOT_LOCATION_HINTS?: string;
@@ -20,6 +23,8 @@ export interface Env {
   BALLOT_FAIR_INTAKE?: string;
   BALLOT_MAX_VALUE_BYTES?: string;
   BALLOT_GC_DELAY_MS?: string;
+  /** How often a watcher rechecks its key with no hint (ms, default 5000). */
+  BALLOT_WATCH_RECHECK_MS?: string;
   DEV_ADMIN?: string;
   /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;

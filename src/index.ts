@@ -14,6 +14,7 @@ import { healthRoutes } from "./http/health.js";
 import { layoutRoutes } from "./http/layout-admin.js";
 import { listRoutes } from "./http/list.js";
 import { lockRoutes } from "./http/locks.js";
+import { watchRoutes } from "./http/watch.js";
 import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
@@ -21,8 +22,16 @@ import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
 import { collectingDeletes } from "./collector/collection-trigger.js";
 import { clusterSettings, createWorkerProposer } from "./proposer/worker-proposer.js";
 import { initialLayout } from "./cluster/cluster-layout.js";
+import { systemClock } from "./cluster/runtime.js";
+import { LocalHints, publishingChanges } from "./core/watch/hints.js";
 
-export { Acceptor, Collector, LayoutReconfigurer };
+/** The isolate's watchers of keys (blocking reads), told at once of the changes this isolate's proposer chooses. */
+const localHints = new LocalHints();
+
+import { WatchHub } from "./watch/watch-hub.js";
+import { allHints, hubHints, hubPublisher } from "./watch/hub-hints.js";
+
+export { Acceptor, Collector, LayoutReconfigurer, WatchHub };
 
 type App = (request: Request) => Promise<Response>;
 let app: App | undefined;
@@ -70,7 +79,13 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   const admin = createDevAdmin(env.ACCEPTOR, env.COLLECTOR, env.RECONFIGURER, reconfigurerName, config);
   const proposer = createWorkerProposer(env, config, admin?.wrap);
   // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
-  const registers = collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil);
+  // Every applied change hints the watchers of its key: the isolate's own at once, the others' through the key's hub
+  // (published in the background of the request: a failed publish is a lost hint, covered by the watchers' rechecks).
+  const registers = publishingChanges(
+    collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil),
+    localHints.publish,
+    hubPublisher(env.WATCH_HUB, config.cluster, waitUntil),
+  );
   const settings = clusterSettings(config);
   const routes: Route[] = [
     ...listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
@@ -89,5 +104,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...healthRoutes(createAcceptorProbe(env, config, proposer.layout)),
     ...openApiRoutes(),
   );
-  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
+  const waiting = { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs };
+  routes.push(...watchRoutes(registers, waiting));
+  return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting });
 }

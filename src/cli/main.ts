@@ -6,13 +6,14 @@ import { health } from "./commands/health.js";
 import { cas, del, get, incr, put } from "./commands/keys.js";
 import { layout } from "./commands/layout.js";
 import { ls } from "./commands/list.js";
+import { watch } from "./commands/watch.js";
 import { lock } from "./commands/lock.js";
 import { token } from "./commands/token.js";
 import { parseDuration } from "./durations.js";
 import { EXIT, UsageError, describeError, exitCodeOf } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 
-const COMMANDS: readonly Command[] = [get, put, cas, incr, del, ls, lock, health, layout, token];
+const COMMANDS: readonly Command[] = [get, put, cas, incr, del, ls, watch, lock, health, layout, token];
 
 const GLOBAL: Options = {
   url: { type: "string" },

@@ -2,6 +2,7 @@ import { BadRequest, BallotError, OutcomeUnknown, PreconditionFailed, Unavailabl
 import { createLayoutApi, type LayoutApi } from "./layout.js";
 import { createListApi, type ListApi } from "./list.js";
 import { createLockApi, type LockApi } from "./lock.js";
+import { createWatchApi, type LongSend, type WatchApi } from "./watch.js";
 
 /** What the client needs of `fetch`: the global one, a service binding's, or a test's. Always called with a URL string. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -72,7 +73,7 @@ export interface UpdateResult<T = Uint8Array> {
 /** Computes the next value from the current entry (`null` when absent); `undefined` writes nothing. */
 export type Updater<T, R = T> = (current: Entry<T> | null) => R | undefined | Promise<R | undefined>;
 
-export interface BallotClient extends LockApi, LayoutApi, ListApi {
+export interface BallotClient extends LockApi, LayoutApi, ListApi, WatchApi {
   /** The key's value, or `null` when it does not exist. */
   get(key: string): Promise<Entry<Uint8Array> | null>;
   /** The key's value decoded as UTF-8 text, or `null`. */
@@ -241,8 +242,21 @@ export function createClient(options: ClientOptions): BallotClient {
     return (await response.json()) as Health;
   }
 
+  /** A request that may last long (a watch stream, a blocking read): its own timeout, or none but the signal. */
+  const sendLong: LongSend = async (path, headers, opts) => {
+    const init: RequestInit = { method: "GET", headers: { ...auth, ...headers } };
+    const signals = [opts.signal, opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs)].filter((x): x is AbortSignal => x !== undefined);
+    if (signals.length > 0) init.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    try {
+      return await doFetch(prefix + path, init);
+    } catch (cause) {
+      throw new Unavailable(`no response from Ballot: ${cause instanceof Error ? cause.message : String(cause)}`, "network_error", 0, {}, 1, { cause });
+    }
+  };
+
   return {
     ...createLockApi(send),
+    ...createWatchApi(sendLong, keyPath),
     ...createLayoutApi(send),
     ...createListApi(send),
     health,

@@ -3,11 +3,14 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { ApiError, errorCodes, errorResponse } from "./errors.js";
 import { keyRoutes, type Registers } from "./keys.js";
 import { pathOf } from "./request-path.js";
+import type { WaitSettings } from "./wait.js";
 import { patternMatches, type Handler, type Method, type Route } from "./route.js";
 
 export interface AppOptions {
   readonly registers: Registers;
   readonly maxValueBytes: number;
+  /** Blocking reads (`GET /v1/keys/{key}?wait=V`); without it, `wait` and `timeout` are ignored as any unknown parameter. */
+  readonly waiting?: WaitSettings;
   /** Further routes (admin, health, locks, ...), after the key routes. */
   readonly routes?: readonly Route[];
   /** Where internal failures are reported; never the client. */
@@ -25,7 +28,7 @@ export type App = ((request: Request) => Promise<Response>) & { readonly routes:
 
 /** The HTTP API. Every failure is JSON `{"error": {"code", "message"}}`; internal errors never leak details. */
 export function createApp(options: AppOptions): App {
-  return createRouter([...keyRoutes(options.registers, options.maxValueBytes), ...(options.routes ?? [])], options.logError);
+  return createRouter([...keyRoutes(options.registers, options.maxValueBytes, options.waiting), ...(options.routes ?? [])], options.logError);
 }
 
 /**

@@ -10,6 +10,7 @@ import { decodeKey } from "./key-path.js";
 import { etag, readCondition, writeCondition } from "./preconditions.js";
 import type { Method, Operation, Route } from "./route.js";
 import { parseJson, validate } from "./validation.js";
+import { waitForVersion, waitOf, WaitQuery, type WaitSettings } from "./wait.js";
 
 export type { Registers } from "../core/proposer.js";
 
@@ -35,6 +36,7 @@ export const keyOperations = {
       summary: "Read a key",
       request: {
         params: keyParam("key", "greeting"),
+        query: WaitQuery,
         headers: z.object({
           "If-None-Match": z.string().optional().openapi({ description: 'Entity tags `"<version>"` (or `*`): 304 when one names the current version.' }),
         }),
@@ -42,14 +44,14 @@ export const keyOperations = {
       responses: {
         200: { description: "The stored bytes with their content type; ETag is the version.", headers: versionHeaders, content: { "*/*": { schema: Value } } },
         304: { description: "If-None-Match names the current version.", headers: versionHeaders },
-        404: notFound,
+        404: errorReply("not_found: no such key. With `wait`: the body's `version` and the `X-Ballot-Version` header give the key's version (its delete's, or 0 for a key never written)."),
         ...protocolFailures,
       },
     },
     HEAD: {
       operationId: "headKey",
       summary: "Read a key's headers (version, content type, length)",
-      request: { params: keyParam("key", "greeting") },
+      request: { params: keyParam("key", "greeting"), query: WaitQuery },
       responses: {
         200: { description: "As GET, without a body.", headers: versionHeaders },
         304: { description: "If-None-Match names the current version." },
@@ -111,14 +113,14 @@ export const keyOperations = {
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 
 /** `/v1/keys/{key}` and `/v1/keys/{key}/increment`. */
-export function keyRoutes(registers: Registers, maxValueBytes: number): Route[] {
+export function keyRoutes(registers: Registers, maxValueBytes: number, waiting?: WaitSettings): Route[] {
   const key = (params: Readonly<Record<string, string>>) => decodeKey(params.key ?? "");
   return [
     {
       pattern: "/v1/keys/:key",
       methods: {
-        GET: (request, params) => getKey(registers, key(params), request),
-        HEAD: (request, params) => getKey(registers, key(params), request),
+        GET: (request, params) => getKey(registers, key(params), request, waiting),
+        HEAD: (request, params) => getKey(registers, key(params), request, waiting),
         PUT: (request, params) => putKey(registers, key(params), request, maxValueBytes),
         DELETE: (request, params) => deleteKey(registers, key(params), request),
       },
@@ -132,13 +134,29 @@ export function keyRoutes(registers: Registers, maxValueBytes: number): Route[] 
   ];
 }
 
-export async function getKey(registers: Registers, key: string, request: Request): Promise<Response> {
+export async function getKey(registers: Registers, key: string, request: Request, waiting?: WaitSettings): Promise<Response> {
   const notModifiedIf = readCondition(request.headers);
+  const blocking = waiting === undefined ? null : waitOf(new URL(request.url));
+  if (blocking !== null && waiting !== undefined) {
+    const started = waiting.clock.now();
+    const changed = await waitForVersion(registers, key, blocking.wait, blocking.timeoutMs, waiting);
+    if (changed !== null) return stateResponse(changed, request, notModifiedIf, `wait;dur=${waiting.clock.now() - started}`, true);
+    // The timeout: the current state, read now (a linearizable read like any GET).
+    const outcome = await registers.read(key);
+    return stateResponse(settled(outcome), request, notModifiedIf, `wait;dur=${waiting.clock.now() - started}, ${serverTiming(outcome.stats)}`, true);
+  }
   const outcome = await registers.read(key);
-  const state = settled(outcome);
-  const timing = serverTiming(outcome.stats);
-  if (!isLive(state)) throw new ApiError(404, "not_found", "no such key", {}, { "server-timing": timing });
-  const headers = { etag: etag(state.version), "cache-control": "no-store", "server-timing": timing };
+  return stateResponse(settled(outcome), request, notModifiedIf, serverTiming(outcome.stats), false);
+}
+
+/** A read's answer: 200 with the value, 304, or 404 (with the version, for a blocking read). */
+function stateResponse(state: Register, request: Request, notModifiedIf: ReturnType<typeof readCondition>, timing: string, blocking: boolean): Response {
+  if (!isLive(state)) {
+    if (!blocking) throw new ApiError(404, "not_found", "no such key", {}, { "server-timing": timing });
+    const version = state?.version ?? 0;
+    throw new ApiError(404, "not_found", "no such key", { version }, { "server-timing": timing, "x-ballot-version": String(version) });
+  }
+  const headers = { etag: etag(state.version), "cache-control": "no-store", "server-timing": timing, ...(blocking ? { "x-ballot-version": String(state.version) } : {}) };
   if (notModifiedIf === "any" || notModifiedIf?.includes(state.version)) return new Response(null, { status: 304, headers });
   const body = request.method === "HEAD" ? null : state.value;
   return new Response(body, {

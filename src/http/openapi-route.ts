@@ -5,6 +5,7 @@ import { keyOperations } from "./keys.js";
 import { layoutOperations } from "./layout-admin.js";
 import { listOperations } from "./list.js";
 import { lockOperations } from "./locks.js";
+import { watchOperations } from "./watch.js";
 import type { Method, Operation, Route } from "./route.js";
 
 /**
@@ -31,6 +32,7 @@ export const openApiOperations = {
 const PUBLIC_API: Readonly<Record<string, Partial<Record<Method, Operation>>>> = {
   ...listOperations,
   ...keyOperations,
+  ...watchOperations,
   ...lockOperations,
   ...healthOperations,
   ...layoutOperations,

@@ -126,6 +126,21 @@ describe("ballot keys", () => {
     expect((await cli(["ls", "a", "b"])).code).toBe(EXIT.usage);
   });
 
+  it("watch prints a line per event (put, delete), resumes with --since, --json; bad flags are usage errors", async () => {
+    expect((await cli(["put", "cli-watch/k", "one"])).code).toBe(0);
+    expect(await cli(["watch", "cli-watch/k", "--count", "1"])).toMatchObject({ code: 0, stdout: "1 put one\n" });
+    const later = cli(["watch", "cli-watch/k", "--since", "1", "--count", "1", "--json"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await cli(["put", "cli-watch/k", "two"])).code).toBe(0);
+    expect(JSON.parse((await later).stdout)).toEqual({ event: "put", key: "cli-watch/k", version: 2, contentType: "text/plain; charset=utf-8", value: "two" });
+    const deleted = cli(["watch", "cli-watch/k", "--since", "2", "--count", "1"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await cli(["del", "cli-watch/k"])).code).toBe(0);
+    expect(await deleted).toMatchObject({ code: 0, stdout: "3 delete\n" });
+    expect((await cli(["watch"])).code).toBe(EXIT.usage);
+    expect((await cli(["watch", "k", "--count", "0"])).code).toBe(EXIT.usage);
+  });
+
   it("takes values from an argument, a file and standard input, and prints JSON with --json", async () => {
     const binary = new Uint8Array([0, 1, 2, 255, 254, 10]);
     const file = join(dir, "value.bin");

@@ -25,10 +25,12 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   collector: ["core", "cluster", "config"],
   // The layout changes' background worker: the core reconfigurer over the cluster's objects.
   reconfigurer: ["core", "cluster"],
+  // Watch hubs and the Worker's ways to reach them (issue 20): change hints only, no protocol.
+  watch: ["core"],
   http: ["core", "cluster", "proposer", "collector", "config"],
   // The page's hint select lists the location hints the layout accepts (a constant of core, nothing else of it).
   console: ["http", "core"],
-  index: ["core", "cluster", "proposer", "collector", "reconfigurer", "acceptor", "http", "console", "config", "env"],
+  index: ["core", "cluster", "proposer", "collector", "reconfigurer", "acceptor", "http", "console", "config", "env", "watch"],
   config: ["core"],
   env: [],
   // Runs in Workers, Node and browsers with `fetch` only: nothing of the server.
@@ -42,7 +44,7 @@ const MAY_IMPORT_TYPES: Record<string, readonly string[]> = {
   reconfigurer: ["acceptor"],
   http: ["acceptor", "reconfigurer"],
   config: ["env"],
-  env: ["acceptor", "collector", "reconfigurer"],
+  env: ["acceptor", "collector", "reconfigurer", "watch"],
 };
 
 /** Platform modules a unit may not import at all (the client runs in browsers too). */

@@ -64,6 +64,23 @@ describe("scoped tokens", () => {
     expect((await errorOf(hr)).message).toMatch(/^this token may not read the key "hr\/salary/);
   });
 
+  it("watching a key and a blocking read need read access to the key (403 otherwise, before any stream starts)", async () => {
+    const readable = freshKey("config/watched");
+    expect((await as(FULL, keyPath(readable), { method: "PUT", body: "v" })).status).toBe(201);
+    const stream = await as(BILLING, `/v1/watch/${encodeURIComponent(readable)}`);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    await stream.body!.cancel();
+    const hidden = freshKey("hr/watched");
+    const refused = await as(BILLING, `/v1/watch/${encodeURIComponent(hidden)}`);
+    expect(refused.status).toBe(403);
+    expect((await errorOf(refused)).message).toMatch(/^this token may not read the key "hr\/watched/);
+    const waited = await as(BILLING, `${keyPath(hidden)}?wait=0&timeout=1`);
+    expect(waited.status).toBe(403);
+    const allowed = await as(BILLING, `${keyPath(readable)}?wait=0&timeout=5`);
+    expect([allowed.status, await allowed.text()]).toEqual([200, "v"]);
+  });
+
   it("locks follow the same prefixes: write to acquire, renew and release; read to observe", async () => {
     const name = freshKey("billing/nightly");
     const acquired = await as(BILLING, `/v1/locks/${encodeURIComponent(name)}/acquire`, { method: "POST", body: lockBody("b1") });

@@ -182,3 +182,68 @@ describe("client against the Worker in workerd", () => {
     expect(seen[0]?.headers.get("authorization")).toBe("Bearer secret-token-123456");
   });
 });
+
+describe("client watch() and waitFor() against the Worker", { timeout: 60_000 }, () => {
+  it("waitFor: answered by a change, or at the timeout with changed = false; a deleted key has its version and no value", async () => {
+    const key = freshKey("cw");
+    const { version } = await client.put(key, "a");
+    const pending = client.waitFor(key, { version, timeoutS: 60 });
+    await new Promise((r) => setTimeout(r, 100));
+    await client.put(key, "b");
+    const got = await pending;
+    expect(got).toMatchObject({ version: version + 1, changed: true });
+    expect(new TextDecoder().decode(got.value!)).toBe("b");
+    expect(await client.waitFor(key, { version: version + 1, timeoutS: 1 })).toMatchObject({ version: version + 1, changed: false });
+    await client.delete(key);
+    expect(await client.waitFor(key, { version: version + 1, timeoutS: 5 })).toEqual({ version: version + 2, value: null, contentType: null, changed: true });
+    await expect(client.waitFor(key, { version: -1 })).rejects.toBeInstanceOf(BadRequest);
+  });
+
+  it("watch: typed put and delete events in order, resumed after a broken stream without repeats", async () => {
+    const key = freshKey("cw-watch");
+    await client.put(key, "one");
+    // A fetch that breaks the first stream after its first event: the client must reconnect from that version.
+    let opened = 0;
+    const seenLastEventIds: (string | null)[] = [];
+    const flaky: FetchLike = async (input, init) => {
+      const response = await toWorker(input, init);
+      if (!input.includes("/v1/watch/")) return response;
+      seenLastEventIds.push(new Headers(init?.headers).get("last-event-id"));
+      if (++opened > 1) return response;
+      const reader = response.body!.getReader();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          const text = done ? "" : new TextDecoder().decode(value);
+          if (done || (sent > 0 && text.includes("event:"))) {
+            await reader.cancel();
+            controller.error(new Error("connection reset (test)"));
+            return;
+          }
+          if (text.includes("event:")) sent++;
+          controller.enqueue(value);
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    const watcher = createClient({ baseUrl: BASE, fetch: flaky });
+    const abort = new AbortController();
+    const events: string[] = [];
+    const done = (async () => {
+      for await (const e of watcher.watch(key, { signal: abort.signal, reconnectMs: 50 })) {
+        events.push(e.kind === "put" ? `${e.version} put ${new TextDecoder().decode(e.value)}` : `${e.version} delete`);
+        if (events.length === 3) abort.abort();
+      }
+    })();
+    while (events.length < 1) await new Promise((r) => setTimeout(r, 20));
+    await client.put(key, "two");
+    while (events.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await client.delete(key);
+    await done;
+    expect(events).toEqual(["1 put one", "2 put two", "3 delete"]);
+    expect(opened).toBeGreaterThanOrEqual(2);
+    expect(seenLastEventIds[0]).toBe("0");
+    expect(seenLastEventIds[1]).toBe("1");
+  });
+});

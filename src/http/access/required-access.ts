@@ -3,7 +3,8 @@ import type { Access } from "./scope.js";
 
 /**
  * What a request needs of its token, from its method and raw path alone, before any route runs:
- * - `key`: read or write of one key (or lock name, checked by the same prefixes);
+ * - `key`: read or write of one key (or lock name, checked by the same prefixes); watching a key
+ *   (`GET /v1/watch/{key}`) is a read of it;
  * - `admin`: the operator's routes (the layout);
  * - `full`: the dev-only routes (fault injection, storage, collection), which exist only with DEV_ADMIN: full data
  *   access (as every token had before scopes), never a scoped token;
@@ -27,6 +28,7 @@ export function requiredAccess(method: string, path: string, search = ""): Need 
   if (s[2] === "keys" && s.length === 3) return method === "GET" ? listNeed(search) : ANY;
   if (s[2] === "keys" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "key");
   if (s[2] === "keys" && s.length === 5 && s[4] === "increment") return keyNeed("write", s[3] as string, "key");
+  if (s[2] === "watch" && s.length === 4) return method === "GET" ? keyNeed("read", s[3] as string, "key") : ANY;
   if (s[2] === "locks" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "lock");
   if (s[2] === "locks" && s.length === 5) return keyNeed("write", s[3] as string, "lock");
   if (s[2] === "admin") return s[3] === "layout" && s.length === 4 ? { kind: "admin" } : { kind: "full" };

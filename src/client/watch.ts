@@ -1,0 +1,139 @@
+import { errorFromResponse } from "./errors.js";
+
+/** One state of a watched key (`GET /v1/watch/{key}`), from a linearizable read on the server. */
+export type WatchEvent =
+  | { readonly kind: "put"; readonly key: string; readonly version: number; readonly contentType: string; readonly value: Uint8Array }
+  | { readonly kind: "delete"; readonly key: string; readonly version: number };
+
+export interface WatchOptions {
+  /** Resume after this version: only later states come (default 0: the current state first). */
+  readonly since?: number;
+  /** Stops the watch: the iterator then ends. */
+  readonly signal?: AbortSignal;
+  /** Pause before reconnecting after the stream broke (default 1,000 ms). */
+  readonly reconnectMs?: number;
+}
+
+export interface WaitForOptions {
+  /** Answer once the key's version is above this one. */
+  readonly version: number;
+  /** Seconds the server holds the request at most (1 to 300, default 60). */
+  readonly timeoutS?: number;
+}
+
+/** The answer of a blocking read: the key's state then (null when absent or deleted) and its version. */
+export interface WaitResult {
+  readonly version: number;
+  readonly value: Uint8Array | null;
+  readonly contentType: string | null;
+  /** Whether the version is above the one waited for (false: the timeout passed first). */
+  readonly changed: boolean;
+}
+
+export interface WatchApi {
+  /**
+   * The key's states as they change (`for await`): versions strictly increase, each a state the key really had;
+   * versions in between may be skipped. A broken stream is reopened from the last version seen (`Last-Event-ID`),
+   * so no event repeats; a refusal (400, 401, 403) ends the iteration with its error.
+   */
+  watch(key: string, options?: WatchOptions): AsyncIterableIterator<WatchEvent>;
+  /** A blocking read (`GET /v1/keys/{key}?wait=V&timeout=S`). */
+  waitFor(key: string, options: WaitForOptions): Promise<WaitResult>;
+}
+
+/** A request without the client's usual timeout (streams and blocking reads last long by design). */
+export type LongSend = (path: string, headers: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number }) => Promise<Response>;
+
+const encoder = new TextEncoder();
+
+export function createWatchApi(send: LongSend, keyPath: (key: string) => string): WatchApi {
+  async function waitFor(key: string, { version, timeoutS = 60 }: WaitForOptions): Promise<WaitResult> {
+    const response = await send(`${keyPath(key)}?wait=${version}&timeout=${timeoutS}`, {}, { timeoutMs: timeoutS * 1000 + 15_000 });
+    const current = Number(response.headers.get("x-ballot-version") ?? "NaN");
+    if (response.status === 404 && Number.isSafeInteger(current)) {
+      await response.body?.cancel();
+      return { version: current, value: null, contentType: null, changed: current > version };
+    }
+    if (response.status !== 200) throw await errorFromResponse(response);
+    return { version: current, value: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get("content-type"), changed: current > version };
+  }
+
+  async function* watch(key: string, options: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
+    let last = options.since ?? 0;
+    const stopped = () => options.signal?.aborted === true;
+    const path = `/v1/watch/${keyPath(key).slice("/v1/keys/".length)}`;
+    while (!stopped()) {
+      let response: Response;
+      try {
+        response = await send(path, { accept: "text/event-stream", "last-event-id": String(last) }, options.signal === undefined ? {} : { signal: options.signal });
+      } catch {
+        if (stopped()) return;
+        await sleep(options.reconnectMs ?? 1000);
+        continue;
+      }
+      if (response.status >= 400 && response.status < 500) throw await errorFromResponse(response);
+      if (response.status !== 200 || response.body === null) {
+        await response.body?.cancel();
+        await sleep(options.reconnectMs ?? 1000);
+        continue;
+      }
+      try {
+        for await (const event of events(response.body)) {
+          if (event.version <= last) continue;
+          last = event.version;
+          yield event;
+        }
+      } catch {
+        // The stream broke: reconnect from the last version.
+      }
+      if (stopped()) return;
+      await sleep(options.reconnectMs ?? 1000);
+    }
+  }
+
+  return { watch, waitFor };
+}
+
+/** The events of a server-sent events body (comments and unknown events skipped). */
+async function* events(body: ReadableStream<Uint8Array>): AsyncIterableIterator<WatchEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const parsed = parse(block);
+        if (parsed !== null) yield parsed;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function parse(block: string): WatchEvent | null {
+  let event = "message";
+  let data = "";
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const i = line.indexOf(":");
+    const field = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data += data === "" ? value : `\n${value}`;
+  }
+  if ((event !== "put" && event !== "delete") || data === "") return null;
+  const d = JSON.parse(data) as { key: string; version: number; contentType?: string; value?: string; valueBase64?: string };
+  if (event === "delete") return { kind: "delete", key: d.key, version: d.version };
+  const value = d.value !== undefined ? encoder.encode(d.value) : Uint8Array.from(atob(d.valueBase64 ?? ""), (c) => c.charCodeAt(0));
+  return { kind: "put", key: d.key, version: d.version, contentType: d.contentType ?? "application/octet-stream", value };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,165 @@
+import { z } from "@hono/zod-openapi";
+import type { Registers } from "../core/proposer.js";
+import type { KeyEvent } from "../core/watch/key-feed.js";
+import { errorReply, internal, keyParam, unauthorized } from "./api-schemas.js";
+import { ApiError } from "./errors.js";
+import { decodeKey } from "./key-path.js";
+import { isText } from "./list.js";
+import type { Method, Operation, Route } from "./route.js";
+import { validate } from "./validation.js";
+import { watchKey, type WaitSettings } from "./wait.js";
+
+/** A comment line at least this often keeps proxies and clients from taking a quiet stream for a dead one. */
+export const HEARTBEAT_MS = 15_000;
+
+const SINCE = { error: '"since" must be a non-negative integer (a version)' };
+const LAST_EVENT_ID = { error: '"Last-Event-ID" must be a non-negative integer (a version)' };
+
+const versionText = (error: { error: string }) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, error)
+    .refine((raw) => Number.isSafeInteger(Number(raw)), error);
+
+/** The query of `GET /v1/watch/{key}`; unknown parameters are refused (a misspelt `since` would replay the key). */
+export const WatchQuery = z
+  .object({
+    since: versionText(SINCE)
+      .optional()
+      .openapi({
+        param: { name: "since", in: "query" },
+        description: "Resume after this version (the last event's `id`): only states above it are sent. `Last-Event-ID` wins over it.",
+        type: "integer",
+        minimum: 0,
+        example: 0,
+      }),
+  })
+  .strict();
+
+const WatchEvent = z
+  .object({
+    key: z.string(),
+    version: z.number().int(),
+    contentType: z.string().optional().openapi({ description: "For a put." }),
+    value: z.string().optional().openapi({ description: "For a put of a text content type holding UTF-8." }),
+    valueBase64: z.string().optional().openapi({ description: "For a put of any other value." }),
+  })
+  .openapi("WatchEvent");
+
+export const watchOperations = {
+  "/v1/watch/:key": {
+    GET: {
+      operationId: "watchKey",
+      summary: "Watch a key: a text/event-stream of its states (put and delete events, id = version)",
+      request: {
+        params: keyParam("key", "greeting"),
+        query: WatchQuery,
+        headers: z.object({ "Last-Event-ID": z.string().optional().openapi({ description: "Resume after this version (sent by EventSource on reconnect)." }) }),
+      },
+      responses: {
+        200: {
+          description:
+            "Server-sent events, one per observed state: `id: <version>`, `event: put | delete`, `data: <WatchEvent JSON>`; a `: heartbeat` comment at least every 15 s. " +
+            "Versions strictly increase; each event is a state the key had after the previous one (a linearizable read); versions in between may be skipped.",
+          content: { "text/event-stream": { schema: WatchEvent } },
+        },
+        400: errorReply("invalid_key, or invalid_argument: a bad `since` or `Last-Event-ID`, or an unknown parameter."),
+        401: unauthorized,
+        403: errorReply("forbidden: the token may not read the key."),
+        500: internal,
+      },
+    },
+  },
+} satisfies Record<string, Partial<Record<Method, Operation>>>;
+
+/** `GET /v1/watch/{key}[?since=V]`. */
+export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSettings): Route[] {
+  return [
+    {
+      pattern: "/v1/watch/:key",
+      methods: { GET: async (request, params) => watchKeyRoute(registers, decodeKey(params.key ?? ""), request, settings) },
+      operations: watchOperations["/v1/watch/:key"],
+    },
+  ];
+}
+
+/** Where a stream resumes: `Last-Event-ID` (what EventSource sends on reconnect), else `since`, else 0 (everything). */
+export function resumeVersion(request: Request): number {
+  const params = new URL(request.url).searchParams;
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);
+    query[name] = value;
+  }
+  const { since } = validate(WatchQuery, query);
+  const last = request.headers.get("last-event-id");
+  if (last !== null && last.trim() !== "") {
+    if (!versionText(LAST_EVENT_ID).safeParse(last.trim()).success) throw new ApiError(400, "invalid_argument", LAST_EVENT_ID.error);
+    return Number(last.trim());
+  }
+  return since === undefined ? 0 : Number(since);
+}
+
+async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings): Promise<Response> {
+  const since = resumeVersion(request);
+  const encoder = new TextEncoder();
+  let stop = () => {};
+  let heartbeat = true;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          close(); // the client is gone
+        }
+      };
+      const close = () => {
+        heartbeat = false;
+        stop();
+      };
+      // A first comment at once: the client knows the stream is open before any event.
+      send(": watching\n\n");
+      stop = watchKey(registers, key, since, settings, (event) => send(eventText(event)));
+      void (async () => {
+        while (heartbeat) {
+          await settings.clock.timer(HEARTBEAT_MS).fired;
+          if (heartbeat) send(": heartbeat\n\n");
+        }
+      })();
+    },
+    cancel() {
+      heartbeat = false;
+      stop();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
+  });
+}
+
+/** One server-sent event: `id` the version (what `Last-Event-ID` resumes from), `event` put or delete, `data` JSON. */
+export function eventText(event: KeyEvent): string {
+  const state = event.state;
+  let data: Record<string, unknown> = { key: event.key, version: event.version };
+  if (event.kind === "put" && state !== null && state.value !== null) {
+    const text = isText(state.contentType) ? utf8(state.value) : null;
+    data = { ...data, contentType: state.contentType, ...(text === null ? { valueBase64: base64(state.value) } : { value: text }) };
+  }
+  return `id: ${event.version}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function utf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
