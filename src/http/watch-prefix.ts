@@ -128,15 +128,15 @@ async function watchPrefixRoute(registers: Pick<Registers, "read">, request: Req
       };
       feed.start();
       void (async () => {
-        let sinceBeat = 0;
+        let beat = settings.clock.now();
         while (open) {
           await settings.clock.timer(HINT_TICK_MS).fired;
           if (!open) return;
           for (const [key, version] of mailbox) feed.hint(key, version);
           mailbox.clear();
-          sinceBeat += HINT_TICK_MS;
-          if (sinceBeat >= HEARTBEAT_MS) {
-            sinceBeat = 0;
+          // One tick early rather than late: the comment must come at least every HEARTBEAT_MS.
+          if (settings.clock.now() - beat >= HEARTBEAT_MS - HINT_TICK_MS) {
+            beat = settings.clock.now();
             send(": heartbeat\n\n");
           }
         }

@@ -7,6 +7,8 @@ import type { Env } from "../../src/env.js";
 import { createApp } from "../../src/http/app.js";
 import { MAX_EXACT_BYTES } from "../../src/http/resume-id.js";
 import { watchPrefixRoutes } from "../../src/http/watch-prefix.js";
+import { watchRoutes } from "../../src/http/watch.js";
+import type { Clock } from "../../src/core/ports.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
 import { BASE, call, errorOf, freshKey, keyPath } from "./helpers.js";
 import { reader, type Sse } from "./sse-reader.js";
@@ -112,6 +114,58 @@ describe("GET /v1/watch?prefix=", { timeout: 90_000 }, () => {
     expect(summary(await s.event())).toBe(`put ${prefix}late@${v}`);
     expect(Date.now() - started).toBeLessThan(10_000);
     await s.cancel();
+  });
+
+  it("both streams send a heartbeat comment at least every 15 s (on a clock the test moves)", async () => {
+    const config = loadConfig(env as unknown as Env);
+    const proposer = createWorkerProposer(env as unknown as Env, config);
+    let now = 0;
+    let timers: { due: number; fire: () => void }[] = [];
+    const clock: Clock = {
+      now: () => now,
+      timer: (ms) => {
+        let fire!: () => void;
+        const fired = new Promise<void>((resolve) => (fire = resolve));
+        const entry = { due: now + ms, fire };
+        timers.push(entry);
+        return { fired, cancel: () => (timers = timers.filter((t) => t !== entry)) };
+      },
+    };
+    /** Moves the clock to `to` in steps of 10 ms, firing what falls due and letting the streams run after each. */
+    const advanceTo = async (to: number) => {
+      while (now < to) {
+        now = Math.min(to, now + 10);
+        const due = timers.filter((t) => t.due <= now);
+        timers = timers.filter((t) => t.due > now);
+        due.forEach((t) => t.fire());
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    const waiting = { hints: { subscribe: () => () => {}, subscribePrefix: () => () => {} }, clock, recheckMs: 1_000_000 };
+    const routes = [...watchRoutes(proposer.registers, waiting), ...watchPrefixRoutes(proposer.registers, { ...waiting, scanVersions: proposer.scanVersions })];
+    const app = createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, routes });
+    for (const path of [`/v1/watch/${encodeURIComponent(freshKey("hb"))}`, watchPath(`${freshKey("hb")}/`)]) {
+      now = 0;
+      timers = [];
+      const s = reader(await app(new Request(`${BASE}${path}`)));
+      expect((await s.next()).comment).toBe("watching");
+      const comments: string[] = [];
+      const collect = (async () => {
+        for (;;) {
+          const e = await s.next(60_000).catch(() => null);
+          if (e === null) return;
+          if (e.comment !== undefined) comments.push(`${e.comment}@${now}`);
+        }
+      })();
+      for (const at of [14_000, 15_000, 29_000, 30_000]) {
+        await advanceTo(at);
+        await new Promise((r) => setTimeout(r, 50));
+        const beats = comments.filter((c) => c.startsWith("heartbeat")).length;
+        expect(beats, `${path} at ${at} ms`).toBe(Math.floor(at / 15_000));
+      }
+      await s.cancel();
+      await collect;
+    }
   });
 
   it("refuses a missing or bad prefix, a resume id that is not one or is another prefix's, and unknown parameters", async () => {
