@@ -46,16 +46,18 @@ export const CONSOLE_HTML = `<!doctype html>
         <input id="key" name="key" required maxlength="512" autocomplete="off" spellcheck="false" value="greeting">
       </div>
       <button type="submit" class="primary">Show key</button>
-      <button type="button" id="pause" aria-pressed="false">Pause live refresh</button>
+      <button type="button" id="pause" aria-pressed="false">Pause live updates</button>
     </form>
     <p id="refresh-status" class="status muted"></p>
     <div class="key-grid">
     <div>
     <h3 id="current-heading">Current value (linearizable read)</h3>
+    <p class="watch"><span id="watch-status" class="watch-state" data-state="off" role="status" aria-live="polite">not watching</span> <span id="watch-detail" class="muted"></span></p>
     <dl class="facts">
       <dt>Status</dt><dd id="current-status">—</dd>
       <dt>Version</dt><dd id="current-version">—</dd>
       <dt>Content type</dt><dd id="current-type">—</dd>
+      <dt>Size</dt><dd id="current-size">—</dd>
       <dt>Read</dt><dd id="current-timing">—</dd>
       <dt>Value</dt><dd><pre class="value" id="current-value">—</pre></dd>
     </dl>
@@ -129,7 +131,7 @@ export const CONSOLE_HTML = `<!doctype html>
 
   <section id="load-section" aria-labelledby="load-heading" hidden>
     <h2 id="load-heading">Run load</h2>
-    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host (the live refresh uses some too), so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
+    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host (the live refresh and the open key's watch use some too), so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
     <form id="load-form" aria-labelledby="load-heading">
       <div class="field">
         <label for="load-key">Counter key</label>

@@ -112,5 +112,10 @@ section#layout-section { grid-column: 1 / -1; }
 #layout-groups thead th { position: sticky; top: 0; background: var(--panel); }
 #layout-groups .hint { font-size: 0.85rem; }
 #key-placement.warn { background: var(--warn-bg); padding: 4px 8px; border-radius: 6px; }
+p.watch { margin: 0 0 4px; font-size: 0.85rem; }
+.watch-state { display: inline-flex; align-items: center; gap: 6px; padding: 1px 8px; border-radius: 999px; font-weight: 600; background: var(--warn-bg); color: var(--warn); }
+.watch-state::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: currentColor; }
+.watch-state[data-state="live"] { background: var(--ok-bg); color: var(--ok); }
+.watch-state[data-state="off"], .watch-state[data-state="paused"] { background: var(--bg); color: var(--muted); border: 1px solid var(--line); }
 footer { padding: 8px 24px 24px; color: var(--muted); font-size: 0.85rem; }
 `;

@@ -4,7 +4,7 @@
  * acceptor's ballots, take one acceptor down with the console's own button, write again and see it succeed; then run
  * load with one acceptor down (all succeed) and with two down (all stop cleanly with 503). Then a run "until stopped"
  * loses and regains the quorum mid-run and the live chart must show it. No console errors allowed. Screenshots go to
- * test-artifacts/ (console.png, console-quorum-lost.png, console-load-chart.png and its -dark twin).
+ * test-artifacts/ (console.png, console-quorum-lost.png, console-load-chart.png and its -dark twin, console-layout.png).
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -68,7 +68,9 @@ function collectErrors(page: Page, expected: RegExp = EXPECTED_HTTP): string[] {
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("requestfailed", (request) => {
-    // Requests the console aborts itself (none in this test) would show here too.
+    // The console ends the open key's watch itself when another key is opened: its own abort, not a failure.
+    if (request.failure()?.errorText === "net::ERR_ABORTED" && new URL(request.url()).pathname.startsWith("/v1/watch/")) return;
+    // Other requests the console aborts itself (a load run's Stop) show here; the tests that do so filter them.
     errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
   });
   return errors;
@@ -155,7 +157,8 @@ describe("the console in Chromium", () => {
     // Two down: no majority, every increment answers 503 and changes nothing.
     await page.getByRole("button", { name: "Take down acceptor 1" }).click();
     await expect.poll(() => page.locator("#quorum").textContent(), POLL).toContain("Quorum lost: 1 of 3");
-    // Few, as each takes the whole deadline and the browser's 6 connections per host are shared with the live refresh.
+    // Few, as each takes the whole deadline and the browser's 6 connections per host are shared with the live refresh
+    // and the key's watch.
     await page.getByLabel("Increments").fill("8");
     await page.getByLabel("In flight").fill("4");
     await page.getByRole("button", { name: "Run load" }).click();
@@ -296,6 +299,8 @@ describe("the console in Chromium", () => {
       await page.getByRole("button", { name: "Write", exact: true }).click();
       await expect.poll(() => page.locator("#write-result").textContent(), POLL).toContain("Write: version 1 (201 created)");
       await expect.poll(() => page.locator("#current-value").textContent(), POLL).toBe("with a token");
+      // The watch runs with the token too (fetch sends it; EventSource could not).
+      expect(await page.locator("#watch-status").textContent()).toBe("live");
       expect(errors).toEqual([]);
       await page.close();
     } finally {
@@ -488,6 +493,9 @@ describe("the console in Chromium", () => {
       expect(await text("layout-group-count")).toBe("16");
       expect(await page.locator("#layout-access").isHidden()).toBe(true);
       expect(await page.evaluate("sessionStorage.getItem('ballot.console.operator')")).toBe("yes");
+      // An operator's token reads no key: the key view says so, and opens no watch.
+      await expect.poll(() => text("watch-status"), POLL).toBe("not watching");
+      expect(await text("current-status")).toMatch(/^403 forbidden: /);
       expect(errors).toEqual([]);
       await page.close();
     } finally {
