@@ -38,6 +38,37 @@ export const CONSOLE_HTML = `<!doctype html>
   </details>
 </header>
 <main id="main" tabindex="-1">
+  <section id="browse-section" aria-labelledby="browse-heading">
+    <h2 id="browse-heading">Keys</h2>
+    <form id="browse-form" role="search" aria-label="List keys" novalidate>
+      <div class="field">
+        <label for="browse-prefix">Prefix</label>
+        <input id="browse-prefix" name="browse-prefix" maxlength="512" autocomplete="off" spellcheck="false" placeholder="every key">
+      </div>
+      <div class="field">
+        <label for="browse-limit">Keys per page</label>
+        <input id="browse-limit" name="browse-limit" type="number" min="1" max="1000" step="1" value="50">
+      </div>
+      <button type="submit" class="primary" id="browse-list">List keys</button>
+      <button type="button" id="browse-more" hidden>More keys</button>
+    </form>
+    <p id="browse-status" class="status muted" role="status" aria-live="polite"></p>
+    <div class="table-wrap" id="browse-wrap" role="region" aria-labelledby="browse-caption" tabindex="0">
+    <table id="browse-table">
+      <caption id="browse-caption">Keys in key order (GET /v1/keys), each as a linearizable read found it; deleted keys are not listed. Choose one to open it in the key view.</caption>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Version</th>
+          <th scope="col">Content type</th>
+          <th scope="col">Size</th>
+        </tr>
+      </thead>
+      <tbody id="browse-body"></tbody>
+    </table>
+    </div>
+  </section>
+
   <section id="key-section" aria-labelledby="key-heading">
     <h2 id="key-heading">Key view</h2>
     <form id="key-form" role="search" aria-label="Choose a key">

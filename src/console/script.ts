@@ -28,6 +28,8 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
   var WATCH_HEALTHY_MS = 10000;
   /** The server comments every 15 s; a stream silent for this long is taken for dead (a stalled proxy) and reopened. */
   var WATCH_SILENCE_MS = 40000;
+  /** Entries per page of the key browser unless its field says otherwise. */
+  var BROWSE_LIMIT = 50;
 
   function $(id) {
     var el = document.getElementById(id);
@@ -76,6 +78,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     version: 0, // the open key's latest version the page has shown (0: none yet); where a watch resumes
     watch: null, // the open key's watch: see startWatch
     refused: false, // the server refused to read the open key (401, 403): no watch for it
+    browse: { gen: 0, prefix: "", limit: BROWSE_LIMIT, next: null, count: 0 },
     paused: false,
     timer: 0,
     busy: false,
@@ -379,6 +382,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     renderPlacement();
     noState("reading\u2026");
     setText($("current-timing"), "\u2014");
+    markOpenRow();
     setWatch("connecting", "connecting\u2026", "");
     var since = await loadCurrent();
     if (gen !== state.keyGen) return;
@@ -498,9 +502,11 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     state.version = d.version;
     if (e.type === "delete") {
       showState({ status: "deleted (version " + d.version + ")", version: d.version, type: null, bytes: null, value: null });
+      updateListed(w.key, { version: d.version, type: null, bytes: null });
     } else {
       var bytes = typeof d.value === "string" ? new TextEncoder().encode(d.value) : base64Bytes(d.valueBase64 || "");
       showState({ status: "present", version: d.version, type: d.contentType, bytes: bytes.length, value: preview(bytes, 2000) });
+      updateListed(w.key, { version: d.version, type: d.contentType, bytes: bytes.length });
     }
     setText($("current-timing"), "from the watch at " + new Date().toLocaleTimeString() + " (a linearizable read on the server)");
   }
@@ -588,6 +594,133 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     else if (answered.length < state.meta.majority) note = "Only " + answered.length + " of " + state.meta.acceptors + " acceptors answered: no majority to read from.";
     else note = "No accepted ballot is on a majority yet: the next read will write the highest one back.";
     setText($("key-note"), note + " Inspected in " + ms(state.slots.elapsed) + ".");
+  }
+
+  // ---- key browser: GET /v1/keys?prefix=P&limit=L&after=K, a page at a time; "List keys" starts over (a refresh),
+  // "More keys" asks for the page after the last key shown (the listing's next). ----
+
+  function quoted(text) { return "\u201c" + text + "\u201d"; }
+  function under(prefix) { return prefix === "" ? "" : " under " + quoted(prefix); }
+
+  function browseStatus(kind, text) {
+    var node = $("browse-status");
+    node.className = "status " + kind;
+    setText(node, text);
+  }
+
+  function keyRow(entry) {
+    var tr = el("tr", { "data-key": entry.key });
+    var th = el("th", { scope: "row" });
+    th.append(el("button", { type: "button", class: "link", title: "Open " + entry.key + " in the key view" }, entry.key));
+    tr.append(th);
+    tr.append(el("td", { "data-field": "version" }, String(entry.version)));
+    tr.append(el("td", { "data-field": "type" }, entry.contentType));
+    tr.append(el("td", { "data-field": "size" }, size(entry.bytes)));
+    if (entry.key === state.key) tr.setAttribute("aria-current", "true");
+    // The whole row opens the key; its button makes that reachable by keyboard (a click on it bubbles here).
+    tr.addEventListener("click", function () {
+      chooseKey(entry.key);
+      markOpenRow();
+    });
+    return tr;
+  }
+
+  function listedRows(key) {
+    return Array.prototype.filter.call($("browse-body").children, function (tr) { return tr.getAttribute("data-key") === key; });
+  }
+
+  function markOpenRow() {
+    Array.prototype.forEach.call($("browse-body").children, function (tr) {
+      if (tr.getAttribute("data-key") === state.key) tr.setAttribute("aria-current", "true");
+      else tr.removeAttribute("aria-current");
+    });
+  }
+
+  /** The open key changed (its watch said so): its row, if listed, shows the new state; a delete stays, marked. */
+  function updateListed(key, s) {
+    listedRows(key).forEach(function (tr) {
+      setText(tr.querySelector('[data-field="version"]'), String(s.version));
+      setText(tr.querySelector('[data-field="type"]'), s.type === null ? "\u2014" : s.type);
+      setText(tr.querySelector('[data-field="size"]'), s.bytes === null ? "deleted" : size(s.bytes));
+      tr.className = s.bytes === null ? "deleted" : "";
+    });
+  }
+
+  /** Lists from the form's prefix (more: false; the rows are replaced) or the page after the last one (more: true). */
+  async function listKeys(more) {
+    var b = state.browse;
+    if (!more) {
+      var limit = wholeNumber("browse-limit");
+      if (limit === null || limit < 1 || limit > 1000) {
+        browseStatus("bad", "Keys per page: enter a whole number from 1 to 1000.");
+        $("browse-limit").focus();
+        return;
+      }
+      b.gen++;
+      b.prefix = $("browse-prefix").value;
+      b.limit = limit;
+      b.next = null;
+      b.count = 0;
+      $("browse-body").replaceChildren();
+      $("browse-more").hidden = true;
+    } else if (b.next === null) {
+      return;
+    }
+    var gen = b.gen;
+    var moreButton = $("browse-more");
+    moreButton.disabled = true;
+    browseStatus("muted", "Listing keys" + under(b.prefix) + "\u2026");
+    var query = [];
+    if (b.prefix !== "") query.push("prefix=" + encodeURIComponent(b.prefix));
+    query.push("limit=" + b.limit);
+    if (more) query.push("after=" + encodeURIComponent(b.next));
+    var r;
+    var body = null;
+    try {
+      r = await api("GET", "/v1/keys?" + query.join("&"));
+      if (r.res.status === 200) body = await r.res.json();
+    } catch (e) {
+      if (gen !== b.gen) return;
+      moreButton.disabled = false;
+      browseStatus("bad", "Keys not listed: " + e.message);
+      return;
+    }
+    if (gen !== b.gen) { if (body === null) await r.res.arrayBuffer(); return; }
+    moreButton.disabled = false;
+    // A page not listed leaves the rows and the "More keys" button as they were: it asks for that page again.
+    if (body === null) {
+      var status = r.res.status;
+      var text = await errorText(r.res);
+      if (gen !== b.gen) return;
+      browseStatus("bad", status === 403 ? "This token may not read any key" + under(b.prefix) + ": list a prefix it may read. " + text
+        : status === 503 ? "Keys not listed: a group of acceptors has no reachable majority; try again. " + text
+        : status === 401 ? "Keys not listed: this server needs an API token. " + text
+        : "Keys not listed: " + text);
+      return;
+    }
+    var rows = body.keys.map(keyRow);
+    var tbody = $("browse-body");
+    tbody.append.apply(tbody, rows);
+    b.count += body.keys.length;
+    b.next = body.next;
+    moreButton.hidden = b.next === null;
+    var count = b.count === 1 ? "1 key" : b.count + " keys";
+    if (b.count === 0 && b.next === null) browseStatus("muted", (b.prefix === "" ? "No keys yet." : "No keys" + under(b.prefix) + ".") + " Deleted keys are not listed.");
+    else if (b.next === null) browseStatus("", (b.count === 1 ? "The only key" : "All " + count) + under(b.prefix) + ".");
+    else browseStatus("", "Showing " + count + under(b.prefix) + "; there may be more.");
+  }
+
+  function listKeysNow(more) {
+    listKeys(more).catch(function (e) { browseStatus("bad", "Keys not listed: " + e.message); });
+  }
+
+  function setupBrowse() {
+    $("browse-limit").value = String(BROWSE_LIMIT);
+    $("browse-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      listKeysNow(false);
+    });
+    $("browse-more").addEventListener("click", function () { listKeysNow(true); });
   }
 
   // ---- cluster: GET /v1/health pings each acceptor object directly (it bypasses injected faults); in dev mode the
@@ -717,7 +850,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     tick();
   }
 
-  /** Opens key in the key view (from the key form or the URL's #key=). */
+  /** Opens key in the key view (from the key form, the key browser or the URL's #key=). */
   function chooseKey(key) {
     state.key = key;
     $("key").value = key;
@@ -1235,12 +1368,14 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
       return;
     }
     openKey().catch(function (e) { noState("not read: " + e.message); });
+    listKeysNow(false);
     refreshNow();
   }
 
   function init() {
     setupToken();
     setupKey();
+    setupBrowse();
     setupWrites();
     setupLoad();
     setupLayout();
