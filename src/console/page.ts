@@ -53,7 +53,7 @@ export const CONSOLE_HTML = `<!doctype html>
       <button type="button" id="browse-more" hidden>More keys</button>
     </form>
     <p id="browse-status" class="status muted" role="status" aria-live="polite"></p>
-    <div class="table-wrap" id="browse-wrap" role="region" aria-labelledby="browse-caption" tabindex="0">
+    <div class="table-wrap" id="browse-wrap" role="region" aria-label="Listed keys" tabindex="0">
     <table id="browse-table">
       <caption id="browse-caption">Keys in key order (GET /v1/keys), each as a linearizable read found it; deleted keys are not listed. Choose one to open it in the key view.</caption>
       <thead>
