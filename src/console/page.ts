@@ -38,6 +38,37 @@ export const CONSOLE_HTML = `<!doctype html>
   </details>
 </header>
 <main id="main" tabindex="-1">
+  <section id="browse-section" aria-labelledby="browse-heading">
+    <h2 id="browse-heading">Keys</h2>
+    <form id="browse-form" role="search" aria-label="List keys" novalidate>
+      <div class="field">
+        <label for="browse-prefix">Prefix</label>
+        <input id="browse-prefix" name="browse-prefix" maxlength="512" autocomplete="off" spellcheck="false" placeholder="every key">
+      </div>
+      <div class="field">
+        <label for="browse-limit">Keys per page</label>
+        <input id="browse-limit" name="browse-limit" type="number" min="1" max="1000" step="1" value="50">
+      </div>
+      <button type="submit" class="primary" id="browse-list">List keys</button>
+      <button type="button" id="browse-more" hidden>More keys</button>
+    </form>
+    <p id="browse-status" class="status muted" role="status" aria-live="polite"></p>
+    <div class="table-wrap" id="browse-wrap" role="region" aria-label="Listed keys" tabindex="0">
+    <table id="browse-table">
+      <caption id="browse-caption">Keys in key order (GET /v1/keys), each as a linearizable read found it; deleted keys are not listed. Choose one to open it in the key view.</caption>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Version</th>
+          <th scope="col">Content type</th>
+          <th scope="col">Size</th>
+        </tr>
+      </thead>
+      <tbody id="browse-body"></tbody>
+    </table>
+    </div>
+  </section>
+
   <section id="key-section" aria-labelledby="key-heading">
     <h2 id="key-heading">Key view</h2>
     <form id="key-form" role="search" aria-label="Choose a key">
@@ -46,16 +77,18 @@ export const CONSOLE_HTML = `<!doctype html>
         <input id="key" name="key" required maxlength="512" autocomplete="off" spellcheck="false" value="greeting">
       </div>
       <button type="submit" class="primary">Show key</button>
-      <button type="button" id="pause" aria-pressed="false">Pause live refresh</button>
+      <button type="button" id="pause" aria-pressed="false">Pause live updates</button>
     </form>
     <p id="refresh-status" class="status muted"></p>
     <div class="key-grid">
     <div>
     <h3 id="current-heading">Current value (linearizable read)</h3>
+    <p class="watch"><span id="watch-status" class="watch-state" data-state="off" role="status" aria-live="polite">not watching</span> <span id="watch-detail" class="muted"></span></p>
     <dl class="facts">
       <dt>Status</dt><dd id="current-status">—</dd>
       <dt>Version</dt><dd id="current-version">—</dd>
       <dt>Content type</dt><dd id="current-type">—</dd>
+      <dt>Size</dt><dd id="current-size">—</dd>
       <dt>Read</dt><dd id="current-timing">—</dd>
       <dt>Value</dt><dd><pre class="value" id="current-value">—</pre></dd>
     </dl>
@@ -129,7 +162,7 @@ export const CONSOLE_HTML = `<!doctype html>
 
   <section id="load-section" aria-labelledby="load-heading" hidden>
     <h2 id="load-heading">Run load</h2>
-    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host (the live refresh uses some too), so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
+    <p class="muted">Concurrent increments from this browser. Take one acceptor down and they keep succeeding; take two down and they stop cleanly with 503 (an increment whose accept already went out may end as 504, outcome unknown). Over HTTP/1.1, as with a local <code>wrangler dev</code>, a browser opens at most 6 connections per host (the live refresh and the open key's watch use some too), so more than 6 in flight queue in the browser; over HTTP/2 all go out at once.</p>
     <form id="load-form" aria-labelledby="load-heading">
       <div class="field">
         <label for="load-key">Counter key</label>

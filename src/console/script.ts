@@ -1,14 +1,16 @@
 import { LOAD_CHART_JS } from "./load-chart.js";
 import { LOAD_SERIES_JS } from "./load-series.js";
+import { SSE_JS } from "./sse.js";
 
 /**
  * The console's script, served as `/console/app.js`: vanilla JS, no framework, no build step. It builds the DOM with
- * textContent only (no HTML from data), polls the API once a second, and sends `Authorization: Bearer <token>` when a
- * token is kept in sessionStorage. Written without template literals so it can live in this String.raw literal;
- * test/console/assets.test.ts checks that it parses. The load run's series and chart come first (load-series.ts,
- * load-chart.ts): one file served, each concept in its own module here.
+ * textContent only (no HTML from data), follows the open key through its watch (`GET /v1/watch/{key}`), polls the
+ * acceptors, health and layout once a second, and sends `Authorization: Bearer <token>` when a token is kept in
+ * sessionStorage. Written without template literals so it can live in this String.raw literal;
+ * test/console/assets.test.ts checks that it parses. The load run's series and chart and the event-stream parser come
+ * first (load-series.ts, load-chart.ts, sse.ts): one file served, each concept in its own module here.
  */
-export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
+export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
 "use strict";
 (function () {
   var TOKEN_KEY = "ballot.console.token";
@@ -20,6 +22,14 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
   var LAYOUT_IDLE_MS = 5000;
   /** Set (to "yes") in sessionStorage once the layout answered 200 to the token kept there. */
   var OPERATOR_KEY = "ballot.console.operator";
+  /** Pauses before reopening a broken watch, one per failed attempt in a row (the last repeats). */
+  var WATCH_BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
+  /** A watch that stays open this long counts as healthy again: the next break starts the backoff over. */
+  var WATCH_HEALTHY_MS = 10000;
+  /** The server comments every 15 s; a stream silent for this long is taken for dead (a stalled proxy) and reopened. */
+  var WATCH_SILENCE_MS = 40000;
+  /** Entries per page of the key browser unless its field says otherwise. */
+  var BROWSE_LIMIT = 50;
 
   function $(id) {
     var el = document.getElementById(id);
@@ -64,6 +74,11 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
   var state = {
     meta: null,
     key: "greeting",
+    keyGen: 0, // bumped whenever another key is opened: answers for an older one are dropped
+    version: 0, // the open key's latest version the page has shown (0: none yet); where a watch resumes
+    watch: null, // the open key's watch: see startWatch
+    refused: false, // the server refused to read the open key (401, 403): no watch for it
+    browse: { gen: 0, prefix: "", limit: BROWSE_LIMIT, next: null, count: 0 },
     paused: false,
     timer: 0,
     busy: false,
@@ -73,7 +88,6 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     faults: null,
     slots: null,
     healthTicks: 0,
-    readLatency: [],
     acceptorLatency: {},
     load: null,
     layout: null, // the last answer of GET /v1/admin/layout
@@ -153,6 +167,8 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     $("token-forget").addEventListener("click", function () {
       try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
       forgetOperator();
+      // The open watch was opened with that token: open it again without (a server with tokens then asks for one).
+      if (state.watch !== null) startWatch(state.key, state.version);
       setText($("auth-status"), "Token forgotten.");
     });
   }
@@ -299,33 +315,208 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     return f.mode;
   }
 
-  // ---- the key: linearizable read and raw acceptor state ----
+  // ---- the key: one linearizable read when it is opened, then its watch (below); the raw acceptor state is polled ----
 
+  /** Shows one state of the open key, from the read that opened it or from a watch event. */
+  function showState(s) {
+    setText($("current-status"), s.status);
+    setText($("current-version"), s.version === null ? "\u2014" : String(s.version));
+    setText($("current-type"), s.type || "\u2014");
+    setText($("current-size"), s.bytes === null ? "\u2014" : size(s.bytes));
+    setText($("current-value"), s.value === null ? "\u2014" : s.value);
+  }
+  function noState(status) { showState({ status: status, version: null, type: null, bytes: null, value: null }); }
+
+  function size(bytes) {
+    if (bytes === 1) return "1 byte";
+    if (bytes < 1024) return bytes + " bytes";
+    return (bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KiB" : (bytes / 1048576).toFixed(1) + " MiB") + " (" + bytes + " bytes)";
+  }
+
+  /**
+   * Reads the open key once (GET /v1/keys/{key}). Answers the version its watch resumes after: the one read, or 0
+   * when there is none (the watch then sends the current state: a deleted key's delete, a new key's first put), or
+   * null when the server refused (401, 403: its watch would be refused too) or another key was opened meanwhile.
+   */
   async function loadCurrent() {
     var key = state.key;
-    var r = await api("GET", keyPath("/v1/keys/", key));
-    if (key !== state.key) return;
-    pushSample(state.readLatency, r.elapsed);
+    var gen = state.keyGen;
+    var r;
+    try {
+      r = await api("GET", keyPath("/v1/keys/", key));
+    } catch (e) {
+      if (gen !== state.keyGen) return null;
+      noState("not read: " + e.message);
+      return 0;
+    }
+    if (gen !== state.keyGen) { await r.res.arrayBuffer(); return null; }
     setText($("current-timing"), ms(r.elapsed) + " in the browser" + (timing(r.res) ? "; server: " + timing(r.res) : ""));
     if (r.res.status === 200) {
       var bytes = new Uint8Array(await r.res.arrayBuffer());
-      var version = (r.res.headers.get("etag") || "").replace(/"/g, "");
-      setText($("current-status"), "present");
-      setText($("current-version"), version);
-      setText($("current-type"), r.res.headers.get("content-type") || "—");
-      setText($("current-value"), preview(bytes, 2000));
-    } else if (r.res.status === 404) {
-      await r.res.arrayBuffer();
-      setText($("current-status"), "not found (never written, or deleted)");
-      setText($("current-version"), "—");
-      setText($("current-type"), "—");
-      setText($("current-value"), "—");
-    } else {
-      setText($("current-status"), await errorText(r.res));
-      setText($("current-version"), "—");
-      setText($("current-type"), "—");
-      setText($("current-value"), "—");
+      var version = Number((r.res.headers.get("etag") || "").replace(/^W\//, "").replace(/"/g, ""));
+      if (gen !== state.keyGen) return null;
+      if (!Number.isSafeInteger(version)) version = 0;
+      state.version = Math.max(state.version, version);
+      showState({ status: "present", version: version, type: r.res.headers.get("content-type"), bytes: bytes.length, value: preview(bytes, 2000) });
+      return version;
     }
+    if (r.res.status === 404) {
+      await r.res.arrayBuffer();
+      noState("not found (never written, or deleted)");
+      return 0;
+    }
+    var text = await errorText(r.res);
+    if (gen !== state.keyGen) return null;
+    noState(text);
+    return r.res.status === 401 || r.res.status === 403 ? null : 0;
+  }
+
+  /** Opens state.key in the key view: one read, then its watch from the version that read saw. */
+  async function openKey() {
+    var gen = ++state.keyGen;
+    stopWatch();
+    state.version = 0;
+    state.refused = false;
+    state.slots = null;
+    state.acceptorLatency = {};
+    renderPlacement();
+    noState("reading\u2026");
+    setText($("current-timing"), "\u2014");
+    markOpenRow();
+    setWatch("connecting", "connecting\u2026", "");
+    var since = await loadCurrent();
+    if (gen !== state.keyGen) return;
+    if (since === null) {
+      state.refused = true;
+      setWatch("off", "not watching", "the server refused to read this key, so it would refuse to watch it too");
+      return;
+    }
+    if (state.paused) { setWatch("paused", "paused", ""); return; }
+    startWatch(state.key, since);
+  }
+
+  // ---- the open key's watch: GET /v1/watch/{key}, a text/event-stream read with fetch() and BallotSse, because
+  // EventSource cannot send the Authorization header. Every event is a linearizable read on the server; a broken
+  // stream is reopened after a pause (WATCH_BACKOFF_MS) with since=<the last version shown>, so no event repeats. ----
+
+  /** The indicator next to the value; data-state is live, connecting, reconnecting, paused or off. */
+  function setWatch(name, text, detail) {
+    var node = $("watch-status");
+    if (node.getAttribute("data-state") !== name) node.setAttribute("data-state", name);
+    setText(node, text);
+    setText($("watch-detail"), detail);
+  }
+
+  function stopWatch() {
+    var w = state.watch;
+    if (w === null) return;
+    state.watch = null;
+    w.stopped = true;
+    clearTimeout(w.idle);
+    if (w.conn !== null) w.conn.abort();
+    if (w.wake !== null) w.wake();
+  }
+
+  /** Watches key from after version since until stopWatch (or until the server refuses). */
+  function startWatch(key, since) {
+    stopWatch();
+    var w = { key: key, last: since, attempt: 0, conn: null, idle: 0, wake: null, stopped: false, error: "" };
+    state.watch = w;
+    runWatch(w).catch(function (e) {
+      if (!w.stopped) setWatch("off", "not watching", e.message);
+    });
+  }
+
+  async function runWatch(w) {
+    while (!w.stopped) {
+      if (w.attempt === 0) setWatch("connecting", "connecting\u2026", "");
+      var refused = await watchOnce(w);
+      if (w.stopped) return;
+      if (refused !== null) {
+        if (state.watch === w) state.watch = null;
+        setWatch("off", "not watching", refused);
+        return;
+      }
+      var base = WATCH_BACKOFF_MS[Math.min(w.attempt, WATCH_BACKOFF_MS.length - 1)];
+      var pause = Math.round(base * (0.75 + Math.random() / 2)); // spread out, so many pages do not come back at once
+      w.attempt++;
+      setWatch("reconnecting", "reconnecting\u2026", "the watch broke" + (w.error ? " (" + w.error + ")" : "") +
+        "; reopening in " + (pause / 1000).toFixed(1) + " s from version " + w.last + ".");
+      await new Promise(function (resolve) {
+        w.wake = resolve;
+        setTimeout(resolve, pause);
+      });
+      w.wake = null;
+    }
+  }
+
+  /** One connection of the watch: answers null once the stream ended or broke (open it again), or the server's refusal. */
+  async function watchOnce(w) {
+    var conn = new AbortController();
+    w.conn = conn;
+    w.error = "";
+    var opened = now();
+    function arm() {
+      clearTimeout(w.idle);
+      w.idle = setTimeout(function () { w.error = "silent for " + WATCH_SILENCE_MS / 1000 + " s"; conn.abort(); }, WATCH_SILENCE_MS);
+    }
+    try {
+      arm();
+      var r = await api("GET", keyPath("/v1/watch/", w.key) + "?since=" + w.last, { signal: conn.signal, headers: { accept: "text/event-stream" } });
+      var status = r.res.status;
+      // A refusal (bad key, no token, out of the token's scope, no such route) does not change by asking again.
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) return await errorText(r.res);
+      if (status !== 200 || r.res.body === null) {
+        w.error = await errorText(r.res);
+        return null;
+      }
+      var parser = BallotSse.create({ event: function (e) { watchEvent(w, e); } });
+      var reader = r.res.body.getReader();
+      setWatch("live", "live", "changes of \u201c" + w.key + "\u201d show as they are chosen (GET /v1/watch).");
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done || w.stopped) break;
+        arm();
+        parser.push(chunk.value);
+      }
+      parser.end();
+      if (!w.error) w.error = "the server closed it";
+    } catch (e) {
+      if (!w.error) w.error = e.message;
+    } finally {
+      clearTimeout(w.idle);
+      if (w.conn === conn) w.conn = null;
+      if (now() - opened >= WATCH_HEALTHY_MS) w.attempt = 0;
+    }
+    return null;
+  }
+
+  function watchEvent(w, e) {
+    if (w.stopped || (e.type !== "put" && e.type !== "delete")) return;
+    var d;
+    try { d = JSON.parse(e.data); } catch (x) { return; }
+    if (!d || typeof d.version !== "number" || d.version <= w.last) return; // versions only go up; a repeat is dropped
+    w.last = d.version;
+    w.attempt = 0;
+    if (w !== state.watch || w.key !== state.key) return;
+    state.version = d.version;
+    if (e.type === "delete") {
+      showState({ status: "deleted (version " + d.version + ")", version: d.version, type: null, bytes: null, value: null });
+      updateListed(w.key, { version: d.version, type: null, bytes: null });
+    } else {
+      var bytes = typeof d.value === "string" ? new TextEncoder().encode(d.value) : base64Bytes(d.valueBase64 || "");
+      showState({ status: "present", version: d.version, type: d.contentType, bytes: bytes.length, value: preview(bytes, 2000) });
+      updateListed(w.key, { version: d.version, type: d.contentType, bytes: bytes.length });
+    }
+    setText($("current-timing"), "from the watch at " + new Date().toLocaleTimeString() + " (a linearizable read on the server)");
+  }
+
+  function base64Bytes(text) {
+    var binary;
+    try { binary = atob(text); } catch (e) { return new Uint8Array(0); }
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
   }
 
   function preview(bytes, limit) {
@@ -403,6 +594,133 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     else if (answered.length < state.meta.majority) note = "Only " + answered.length + " of " + state.meta.acceptors + " acceptors answered: no majority to read from.";
     else note = "No accepted ballot is on a majority yet: the next read will write the highest one back.";
     setText($("key-note"), note + " Inspected in " + ms(state.slots.elapsed) + ".");
+  }
+
+  // ---- key browser: GET /v1/keys?prefix=P&limit=L&after=K, a page at a time; "List keys" starts over (a refresh),
+  // "More keys" asks for the page after the last key shown (the listing's next). ----
+
+  function quoted(text) { return "\u201c" + text + "\u201d"; }
+  function under(prefix) { return prefix === "" ? "" : " under " + quoted(prefix); }
+
+  function browseStatus(kind, text) {
+    var node = $("browse-status");
+    node.className = "status " + kind;
+    setText(node, text);
+  }
+
+  function keyRow(entry) {
+    var tr = el("tr", { "data-key": entry.key });
+    var th = el("th", { scope: "row" });
+    th.append(el("button", { type: "button", class: "link", title: "Open " + entry.key + " in the key view" }, entry.key));
+    tr.append(th);
+    tr.append(el("td", { "data-field": "version" }, String(entry.version)));
+    tr.append(el("td", { "data-field": "type" }, entry.contentType));
+    tr.append(el("td", { "data-field": "size" }, size(entry.bytes)));
+    if (entry.key === state.key) tr.setAttribute("aria-current", "true");
+    // The whole row opens the key; its button makes that reachable by keyboard (a click on it bubbles here).
+    tr.addEventListener("click", function () {
+      chooseKey(entry.key);
+      markOpenRow();
+    });
+    return tr;
+  }
+
+  function listedRows(key) {
+    return Array.prototype.filter.call($("browse-body").children, function (tr) { return tr.getAttribute("data-key") === key; });
+  }
+
+  function markOpenRow() {
+    Array.prototype.forEach.call($("browse-body").children, function (tr) {
+      if (tr.getAttribute("data-key") === state.key) tr.setAttribute("aria-current", "true");
+      else tr.removeAttribute("aria-current");
+    });
+  }
+
+  /** The open key changed (its watch said so): its row, if listed, shows the new state; a delete stays, marked. */
+  function updateListed(key, s) {
+    listedRows(key).forEach(function (tr) {
+      setText(tr.querySelector('[data-field="version"]'), String(s.version));
+      setText(tr.querySelector('[data-field="type"]'), s.type === null ? "\u2014" : s.type);
+      setText(tr.querySelector('[data-field="size"]'), s.bytes === null ? "deleted" : size(s.bytes));
+      tr.className = s.bytes === null ? "deleted" : "";
+    });
+  }
+
+  /** Lists from the form's prefix (more: false; the rows are replaced) or the page after the last one (more: true). */
+  async function listKeys(more) {
+    var b = state.browse;
+    if (!more) {
+      var limit = wholeNumber("browse-limit");
+      if (limit === null || limit < 1 || limit > 1000) {
+        browseStatus("bad", "Keys per page: enter a whole number from 1 to 1000.");
+        $("browse-limit").focus();
+        return;
+      }
+      b.gen++;
+      b.prefix = $("browse-prefix").value;
+      b.limit = limit;
+      b.next = null;
+      b.count = 0;
+      $("browse-body").replaceChildren();
+      $("browse-more").hidden = true;
+    } else if (b.next === null) {
+      return;
+    }
+    var gen = b.gen;
+    var moreButton = $("browse-more");
+    moreButton.disabled = true;
+    browseStatus("muted", "Listing keys" + under(b.prefix) + "\u2026");
+    var query = [];
+    if (b.prefix !== "") query.push("prefix=" + encodeURIComponent(b.prefix));
+    query.push("limit=" + b.limit);
+    if (more) query.push("after=" + encodeURIComponent(b.next));
+    var r;
+    var body = null;
+    try {
+      r = await api("GET", "/v1/keys?" + query.join("&"));
+      if (r.res.status === 200) body = await r.res.json();
+    } catch (e) {
+      if (gen !== b.gen) return;
+      moreButton.disabled = false;
+      browseStatus("bad", "Keys not listed: " + e.message);
+      return;
+    }
+    if (gen !== b.gen) { if (body === null) await r.res.arrayBuffer(); return; }
+    moreButton.disabled = false;
+    // A page not listed leaves the rows and the "More keys" button as they were: it asks for that page again.
+    if (body === null) {
+      var status = r.res.status;
+      var text = await errorText(r.res);
+      if (gen !== b.gen) return;
+      browseStatus("bad", status === 403 ? "This token may not read any key" + under(b.prefix) + ": list a prefix it may read. " + text
+        : status === 503 ? "Keys not listed: a group of acceptors has no reachable majority; try again. " + text
+        : status === 401 ? "Keys not listed: this server needs an API token. " + text
+        : "Keys not listed: " + text);
+      return;
+    }
+    var rows = body.keys.map(keyRow);
+    var tbody = $("browse-body");
+    tbody.append.apply(tbody, rows);
+    b.count += body.keys.length;
+    b.next = body.next;
+    moreButton.hidden = b.next === null;
+    var count = b.count === 1 ? "1 key" : b.count + " keys";
+    if (b.count === 0 && b.next === null) browseStatus("muted", (b.prefix === "" ? "No keys yet." : "No keys" + under(b.prefix) + ".") + " Deleted keys are not listed.");
+    else if (b.next === null) browseStatus("", (b.count === 1 ? "The only key" : "All " + count) + under(b.prefix) + ".");
+    else browseStatus("", "Showing " + count + under(b.prefix) + "; there may be more.");
+  }
+
+  function listKeysNow(more) {
+    listKeys(more).catch(function (e) { browseStatus("bad", "Keys not listed: " + e.message); });
+  }
+
+  function setupBrowse() {
+    $("browse-limit").value = String(BROWSE_LIMIT);
+    $("browse-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      listKeysNow(false);
+    });
+    $("browse-more").addEventListener("click", function () { listKeysNow(true); });
   }
 
   // ---- cluster: GET /v1/health pings each acceptor object directly (it bypasses injected faults); in dev mode the
@@ -491,7 +809,8 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
 
   async function refresh() {
     if (state.needsToken || state.meta === null) return;
-    var tasks = [loadCurrent()];
+    // The key's value is not polled: its watch brings every change (openKey, startWatch).
+    var tasks = [];
     if (state.meta.devAdmin) tasks.push(loadSlots(), loadFaults());
     if (layoutDue()) tasks.push(loadLayout());
     var results = await Promise.allSettled(tasks);
@@ -502,7 +821,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     var failed = results.filter(function (r) { return r.status === "rejected"; });
     if (state.needsToken) return;
     renderCluster();
-    var status = state.paused ? "Live refresh paused." : "Live: refreshed at " + new Date().toLocaleTimeString() + ".";
+    var status = state.paused ? "Live updates paused." : "Acceptors and health polled at " + new Date().toLocaleTimeString() + "; the value comes from the watch.";
     if (failed.length > 0) status += " Some requests failed: " + failed[0].reason.message;
     setText($("refresh-status"), status);
   }
@@ -531,6 +850,16 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
     tick();
   }
 
+  /** Opens key in the key view (from the key form, the key browser or the URL's #key=). */
+  function chooseKey(key) {
+    state.key = key;
+    $("key").value = key;
+    history.replaceState(null, "", "#key=" + encodeURIComponent(key));
+    if (state.meta === null || state.needsToken) return; // start() opens it once the console can talk to the API
+    openKey().catch(function (e) { noState("not read: " + e.message); });
+    refreshNow();
+  }
+
   function setupKey() {
     var fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
     if (fromHash) { state.key = fromHash; $("key").value = fromHash; }
@@ -538,21 +867,24 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
       event.preventDefault();
       var key = $("key").value;
       if (key === "") return;
-      state.key = key;
-      state.slots = null;
-      renderPlacement();
-      state.readLatency = [];
-      state.acceptorLatency = {};
-      history.replaceState(null, "", "#key=" + encodeURIComponent(key));
-      refreshNow();
+      chooseKey(key);
     });
     $("pause").addEventListener("click", function () {
       state.paused = !state.paused;
       var button = $("pause");
       button.setAttribute("aria-pressed", String(state.paused));
-      button.textContent = state.paused ? "Resume live refresh" : "Pause live refresh";
-      setText($("refresh-status"), state.paused ? "Live refresh paused." : "Live refresh resumed.");
-      if (state.paused) clearTimeout(state.timer); else refreshNow();
+      button.textContent = state.paused ? "Resume live updates" : "Pause live updates";
+      setText($("refresh-status"), state.paused ? "Live updates paused: no watch, no polling." : "Live updates resumed.");
+      if (state.paused) {
+        clearTimeout(state.timer);
+        stopWatch();
+        setWatch("paused", "paused", "");
+        return;
+      }
+      // Resumed: the watch picks up after the last version shown, so a change made while paused shows at once.
+      if (state.meta !== null && state.refused) setWatch("off", "not watching", "the server refused to read this key");
+      else if (state.meta !== null && state.watch === null) startWatch(state.key, state.version);
+      refreshNow();
     });
   }
 
@@ -579,6 +911,8 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
       result.className = "status bad";
       setText(result, what + " failed: " + e.message);
     }
+    // The watch shows the new value; without one (paused, or refused) read it once.
+    if (state.watch === null) loadCurrent().catch(function (e) { noState("not read: " + e.message); });
     refreshNow();
   }
 
@@ -1033,12 +1367,15 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + String.raw`
       if (!state.needsToken) setText($("mode"), "Could not load the console: " + e.message);
       return;
     }
+    openKey().catch(function (e) { noState("not read: " + e.message); });
+    listKeysNow(false);
     refreshNow();
   }
 
   function init() {
     setupToken();
     setupKey();
+    setupBrowse();
     setupWrites();
     setupLoad();
     setupLayout();

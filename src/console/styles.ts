@@ -112,5 +112,19 @@ section#layout-section { grid-column: 1 / -1; }
 #layout-groups thead th { position: sticky; top: 0; background: var(--panel); }
 #layout-groups .hint { font-size: 0.85rem; }
 #key-placement.warn { background: var(--warn-bg); padding: 4px 8px; border-radius: 6px; }
+section#browse-section { grid-column: 1 / -1; }
+#browse-wrap { max-height: 18em; overflow: auto; }
+#browse-table thead th { position: sticky; top: 0; background: var(--panel); }
+#browse-body tr { cursor: pointer; }
+#browse-body tr:hover td, #browse-body tr:hover th { background: var(--bg); }
+#browse-body tr[aria-current="true"] th { box-shadow: inset 4px 0 0 var(--accent); }
+#browse-body tr[aria-current="true"] td, #browse-body tr[aria-current="true"] th { background: var(--bg); }
+#browse-body tr.deleted td { color: var(--muted); }
+button.link { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; text-align: left; word-break: break-all; font-weight: 400; }
+p.watch { margin: 0 0 4px; font-size: 0.85rem; }
+.watch-state { display: inline-flex; align-items: center; gap: 6px; padding: 1px 8px; border-radius: 999px; font-weight: 600; background: var(--warn-bg); color: var(--warn); }
+.watch-state::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: currentColor; }
+.watch-state[data-state="live"] { background: var(--ok-bg); color: var(--ok); }
+.watch-state[data-state="off"], .watch-state[data-state="paused"] { background: var(--bg); color: var(--muted); border: 1px solid var(--line); }
 footer { padding: 8px 24px 24px; color: var(--muted); font-size: 0.85rem; }
 `;

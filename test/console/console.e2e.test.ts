@@ -3,15 +3,19 @@
  * real local server (`wrangler dev`, see test/support/local-server.ts): load /console, write a key, see every
  * acceptor's ballots, take one acceptor down with the console's own button, write again and see it succeed; then run
  * load with one acceptor down (all succeed) and with two down (all stop cleanly with 503). Then a run "until stopped"
- * loses and regains the quorum mid-run and the live chart must show it. No console errors allowed. Screenshots go to
- * test-artifacts/ (console.png, console-quorum-lost.png, console-load-chart.png and its -dark twin).
+ * loses and regains the quorum mid-run and the live chart must show it. The key browser lists keys by prefix a page at
+ * a time and opens one, whose changes then arrive through its watch, not by polling. No console errors allowed.
+ * Screenshots go to test-artifacts/ (console.png, console-quorum-lost.png, console-load-chart.png and its -dark twin,
+ * console-browse.png, console-layout.png).
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, request as forward } from "node:http";
+import type { Socket } from "node:net";
+import type { Browser, Page, Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { launchBrowser } from "../support/browser.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
@@ -68,10 +72,50 @@ function collectErrors(page: Page, expected: RegExp = EXPECTED_HTTP): string[] {
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("requestfailed", (request) => {
-    // Requests the console aborts itself (none in this test) would show here too.
+    // The console ends the open key's watch itself when another key is opened: its own abort, not a failure.
+    if (request.failure()?.errorText === "net::ERR_ABORTED" && new URL(request.url()).pathname.startsWith("/v1/watch/")) return;
+    // Other requests the console aborts itself (a load run's Stop) show here; the tests that do so filter them.
     errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
   });
   return errors;
+}
+
+/**
+ * An HTTP proxy to `target` that can drop every connection it holds (`cut`: a network failure mid-stream, as the
+ * page sees it) and, while `refuse` is set, drops new ones at once.
+ */
+async function startCuttingProxy(target: string): Promise<{ url: string; refuse: boolean; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((req, res) => {
+    if (state.refuse) {
+      req.socket.destroy();
+      return;
+    }
+    const upstream = forward(`${target}${req.url ?? "/"}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolveListen) => proxy.listen(0, "127.0.0.1", resolveListen));
+  const address = proxy.address();
+  const state = {
+    url: `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`,
+    refuse: false,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: async () => {
+      state.cut();
+      await new Promise<void>((resolveClose) => proxy.close(() => resolveClose()));
+    },
+  };
+  return state;
 }
 
 describe("the console in Chromium", () => {
@@ -155,7 +199,8 @@ describe("the console in Chromium", () => {
     // Two down: no majority, every increment answers 503 and changes nothing.
     await page.getByRole("button", { name: "Take down acceptor 1" }).click();
     await expect.poll(() => page.locator("#quorum").textContent(), POLL).toContain("Quorum lost: 1 of 3");
-    // Few, as each takes the whole deadline and the browser's 6 connections per host are shared with the live refresh.
+    // Few, as each takes the whole deadline and the browser's 6 connections per host are shared with the live refresh
+    // and the key's watch.
     await page.getByLabel("Increments").fill("8");
     await page.getByLabel("In flight").fill("4");
     await page.getByRole("button", { name: "Run load" }).click();
@@ -183,6 +228,146 @@ describe("the console in Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
+
+  it("browses keys by prefix a page at a time, opens one, and follows it through its watch, not by polling", async () => {
+    const page = await browser!.newPage({ viewport: { width: 1440, height: 1000 } });
+    // This test cuts the page's network to break the watch: what fails while it is cut fails by design.
+    const dropped = /^requestfailed: \S+\/v1\/watch\/browse-e2e%2Fb\?since=\d+ net::ERR_/;
+    const errors = collectErrors(page, /^Failed to load resource: (the server responded with a status of (404 \(Not Found\)|503 \(Service Unavailable\))|net::ERR_[A-Z_]+)$/);
+    const text = (id: string) => page.locator(`#${id}`).textContent();
+    const url = (key: string) => `${server!.url}/v1/keys/${encodeURIComponent(key)}`;
+    const put = async (key: string, body: string | Uint8Array, type = "text/plain; charset=utf-8") => {
+      const res = await fetch(url(key), { method: "PUT", body, headers: { "content-type": type } });
+      expect(res.status, key).toBeLessThan(300);
+      return ((await res.json()) as { version: number }).version;
+    };
+    const prefix = "browse-e2e/";
+    await put(`${prefix}a`, "alpha");
+    await put(`${prefix}b`, '{"n":1}', "application/json");
+    await put(`${prefix}c`, new Uint8Array([0, 1, 2, 255]), "application/octet-stream");
+    await put(`${prefix}d`, "delta");
+    await put(`${prefix}e`, "epsilon");
+    // Every read of a key's value and every watch the page asks for, in order.
+    const valueReads: string[] = [];
+    const watches: string[] = [];
+    page.on("request", (request) => {
+      const { pathname, search } = new URL(request.url());
+      if (request.method() === "GET" && pathname.startsWith("/v1/keys/")) valueReads.push(decodeURIComponent(pathname.slice("/v1/keys/".length)));
+      if (pathname.startsWith("/v1/watch/")) watches.push(decodeURIComponent(pathname.slice("/v1/watch/".length)) + search);
+    });
+    const keys = () => page.locator("#browse-body tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-key")));
+    const listed = (key: string, field: string) => page.locator(`#browse-body tr[data-key="${key}"] [data-field="${field}"]`).textContent();
+
+    // Watches go through a proxy of the test's (the page still sees its own origin), which can drop them.
+    const proxy = await startCuttingProxy(server!.url);
+    await page.route((u) => u.pathname.startsWith("/v1/watch/"), (route) => {
+      const { pathname, search } = new URL(route.request().url());
+      return route.continue({ url: `${proxy.url}${pathname}${search}` });
+    });
+    onTestFinished(() => proxy.close());
+
+    await page.goto(`${server!.url}/console`);
+    await expect.poll(() => text("mode"), POLL).toContain("Dev mode");
+    expect(await page.getByRole("region", { name: "Keys", exact: true }).count()).toBe(1);
+    expect(await page.getByRole("search", { name: "List keys", exact: true }).count()).toBe(1);
+    expect(await page.locator("#browse-status").getAttribute("aria-live")).toBe("polite");
+
+    // Pages of 2: "More keys" asks for the page after the last key shown, until the listing is complete.
+    await page.getByLabel("Prefix").fill(prefix);
+    await page.getByLabel("Keys per page").fill("2");
+    await page.getByRole("button", { name: "List keys" }).click();
+    await expect.poll(keys, POLL).toEqual([`${prefix}a`, `${prefix}b`]);
+    expect(await text("browse-status")).toBe("Showing 2 keys under \u201cbrowse-e2e/\u201d; there may be more.");
+    const more = page.getByRole("button", { name: "More keys" });
+    await more.click();
+    await expect.poll(keys, POLL).toEqual(["a", "b", "c", "d"].map((k) => prefix + k));
+    await more.click();
+    await expect.poll(keys, POLL).toEqual(["a", "b", "c", "d", "e"].map((k) => prefix + k));
+    expect(await text("browse-status")).toBe("All 5 keys under \u201cbrowse-e2e/\u201d.");
+    expect(await more.isHidden()).toBe(true);
+    expect([await listed(`${prefix}b`, "version"), await listed(`${prefix}b`, "type"), await listed(`${prefix}b`, "size")]).toEqual(["1", "application/json", "7 bytes"]);
+    expect([await listed(`${prefix}c`, "type"), await listed(`${prefix}c`, "size")]).toEqual(["application/octet-stream", "4 bytes"]);
+
+    // An empty prefix range, and a listing the server could not answer (its 503, put in by the test): said, not thrown.
+    await page.getByLabel("Prefix").fill("browse-e2e-none/");
+    await page.getByRole("button", { name: "List keys" }).click();
+    await expect.poll(() => text("browse-status"), POLL).toBe("No keys under \u201cbrowse-e2e-none/\u201d. Deleted keys are not listed.");
+    expect(await keys()).toEqual([]);
+    const unavailable = (route: Route) =>
+      route.fulfill({ status: 503, headers: { "retry-after": "1" }, json: { error: { code: "unavailable", message: "the keys could not be listed (test); retry" } } });
+    const listing = (u: URL) => u.pathname === "/v1/keys";
+    await page.route(listing, unavailable);
+    await page.getByLabel("Prefix").fill(prefix);
+    await page.getByLabel("Keys per page").fill("50");
+    await page.getByRole("button", { name: "List keys" }).click();
+    await expect.poll(() => text("browse-status"), POLL).toBe(
+      "Keys not listed: a group of acceptors has no reachable majority; try again. 503 unavailable: the keys could not be listed (test); retry",
+    );
+    expect(await page.locator("#browse-status").getAttribute("class")).toBe("status bad");
+    await page.unroute(listing, unavailable);
+    await page.getByRole("button", { name: "List keys" }).click();
+    await expect.poll(() => text("browse-status"), POLL).toBe("All 5 keys under \u201cbrowse-e2e/\u201d.");
+
+    // A click anywhere on a row opens its key: one read, then its watch from the version read.
+    await page.locator(`#browse-body tr[data-key="${prefix}b"] [data-field="type"]`).click();
+    await expect.poll(() => text("current-value"), POLL).toBe('{"n":1}');
+    expect([await text("current-version"), await text("current-type"), await text("current-size")]).toEqual(["1", "application/json", "7 bytes"]);
+    expect(await page.getByRole("textbox", { name: "Key", exact: true }).inputValue()).toBe(`${prefix}b`);
+    expect(await page.evaluate("location.hash")).toBe("#key=browse-e2e%2Fb");
+    expect(await page.locator(`#browse-body tr[data-key="${prefix}b"]`).getAttribute("aria-current")).toBe("true");
+    await expect.poll(() => text("watch-status"), POLL).toBe("live");
+    expect(watches.at(-1)).toBe(`${prefix}b?since=1`);
+    const readsOfB = () => valueReads.filter((k) => k === `${prefix}b`).length;
+    expect(readsOfB()).toBe(1);
+
+    // Changes made elsewhere (through the API) show without a reload and without another read: the watch brings them.
+    await page.evaluate("window.notReloaded = true");
+    expect(await put(`${prefix}b`, "changed through the API")).toBe(2);
+    await expect.poll(() => text("current-value"), POLL).toBe("changed through the API");
+    expect([await text("current-version"), await text("current-type"), await text("current-status")]).toEqual(["2", "text/plain; charset=utf-8", "present"]);
+    expect(await text("current-timing")).toMatch(/^from the watch at /);
+    expect(await listed(`${prefix}b`, "version")).toBe("2"); // its row in the list follows
+    expect((await fetch(url(`${prefix}b`), { method: "DELETE" })).status).toBe(204);
+    await expect.poll(() => text("current-status"), POLL).toBe("deleted (version 3)");
+    expect([await text("current-version"), await text("current-value")]).toEqual(["3", "\u2014"]);
+    expect(await listed(`${prefix}b`, "size")).toBe("deleted");
+    expect(readsOfB()).toBe(1);
+    expect(await page.evaluate("window.notReloaded")).toBe(true);
+
+    // The connection drops mid-stream (the test's proxy cuts it): the page says so, and reopens the watch from the
+    // last version it showed, so what changed meanwhile arrives, still without a read.
+    const before = watches.length;
+    proxy.refuse = true;
+    proxy.cut();
+    await expect.poll(() => page.locator("#watch-status").getAttribute("data-state"), POLL).toBe("reconnecting");
+    expect(await put(`${prefix}b`, "written while the watch was down")).toBe(4);
+    proxy.refuse = false;
+    await expect.poll(() => text("current-value"), POLL).toBe("written while the watch was down");
+    expect(await text("watch-status")).toBe("live");
+    expect(watches.slice(before).length).toBeGreaterThanOrEqual(1);
+    expect(watches.slice(before).every((w) => w === `${prefix}b?since=3`), watches.slice(before).join(" ")).toBe(true);
+    expect(readsOfB()).toBe(1);
+
+    // Paused, the page neither watches nor polls; resumed, its watch picks up after the last version shown.
+    await page.getByRole("button", { name: "Pause live updates" }).click();
+    expect(await text("watch-status")).toBe("paused");
+    expect(await put(`${prefix}b`, "written while paused")).toBe(5);
+    await page.getByRole("button", { name: "Resume live updates" }).click();
+    await expect.poll(() => text("current-value"), POLL).toBe("written while paused");
+    expect(watches.at(-1)).toBe(`${prefix}b?since=4`);
+    expect(readsOfB()).toBe(1);
+
+    // Another key from the list: its read, its watch; the previous watch ends (the console's own abort).
+    await page.locator(`#browse-body tr[data-key="${prefix}a"] button`).click();
+    await expect.poll(() => text("current-value"), POLL).toBe("alpha");
+    await expect.poll(() => text("watch-status"), POLL).toBe("live");
+    expect(watches.at(-1)).toBe(`${prefix}a?since=1`);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "console-browse.png"), fullPage: true });
+    expect(errors.filter((e) => !dropped.test(e))).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it("charts a load run live: points over time, the values it measured, and a lost quorum as failures on the time axis", async () => {
     const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
@@ -296,6 +481,8 @@ describe("the console in Chromium", () => {
       await page.getByRole("button", { name: "Write", exact: true }).click();
       await expect.poll(() => page.locator("#write-result").textContent(), POLL).toContain("Write: version 1 (201 created)");
       await expect.poll(() => page.locator("#current-value").textContent(), POLL).toBe("with a token");
+      // The watch runs with the token too (fetch sends it; EventSource could not).
+      expect(await page.locator("#watch-status").textContent()).toBe("live");
       expect(errors).toEqual([]);
       await page.close();
     } finally {
@@ -488,6 +675,12 @@ describe("the console in Chromium", () => {
       expect(await text("layout-group-count")).toBe("16");
       expect(await page.locator("#layout-access").isHidden()).toBe(true);
       expect(await page.evaluate("sessionStorage.getItem('ballot.console.operator')")).toBe("yes");
+      // An operator's token reads no key: the key browser says so, and the key view opens no watch.
+      await expect.poll(() => text("browse-status"), POLL).toMatch(/^This token may not read any key: list a prefix it may read\. 403 forbidden: /);
+      expect(await page.locator("#browse-status").getAttribute("class")).toBe("status bad");
+      expect(await page.locator("#browse-body tr").count()).toBe(0);
+      expect(await text("watch-status")).toBe("not watching");
+      expect(await text("current-status")).toMatch(/^403 forbidden: /);
       expect(errors).toEqual([]);
       await page.close();
     } finally {
