@@ -1,6 +1,7 @@
-import { BadRequest, errorFromResponse } from "./errors.js";
+import { BadRequest } from "./errors.js";
+import { reconnectingStream, type LongSend } from "./reconnecting-stream.js";
 import { sseMessages } from "./sse.js";
-import { keyEvent, sleep, type LongSend, type WatchEvent } from "./watch.js";
+import { keyEvent, type WatchEvent } from "./watch.js";
 
 /**
  * What a prefix watch yields: each key's states (as `watch`), `synced` once every key under the prefix was sent,
@@ -32,49 +33,28 @@ export interface PrefixWatchApi {
 export function createPrefixWatchApi(send: LongSend): PrefixWatchApi {
   async function* watchPrefix(prefix: string, options: PrefixWatchOptions & { readonly onId?: (id: string) => void } = {}): AsyncIterableIterator<PrefixWatchEvent> {
     let last = options.since;
-    const stopped = () => options.signal?.aborted === true;
     const path = `/v1/watch?${new URLSearchParams({ prefix })}`;
-    while (!stopped()) {
-      let response: Response;
-      try {
-        const headers: Record<string, string> = { accept: "text/event-stream", ...(last === undefined ? {} : { "last-event-id": last }) };
-        response = await send(path, headers, options.signal === undefined ? {} : { signal: options.signal });
-      } catch {
-        if (stopped()) return;
-        await sleep(options.reconnectMs ?? 1000);
-        continue;
-      }
-      if (response.status >= 400 && response.status < 500) throw await errorFromResponse(response);
-      if (response.status !== 200 || response.body === null) {
-        await response.body?.cancel();
-        await sleep(options.reconnectMs ?? 1000);
-        continue;
-      }
-      try {
-        for await (const message of sseMessages(response.body)) {
-          if (message.event === "error") {
-            const { error } = JSON.parse(message.data) as { error: { code: string; message: string } };
-            throw new BadRequest(error.message, error.code, 200);
-          }
-          const event: PrefixWatchEvent | null =
-            message.event === "synced"
-              ? { kind: "synced", keys: (JSON.parse(message.data) as { keys: number }).keys }
-              : message.event === "reset"
-                ? { kind: "reset" }
-                : keyEvent(message);
-          if (message.id !== undefined) {
-            last = message.id;
-            options.onId?.(message.id);
-          }
-          if (event !== null) yield event;
+    const headers = (): Record<string, string> => (last === undefined ? {} : { "last-event-id": last });
+    const read = async function* (body: ReadableStream<Uint8Array>): AsyncIterableIterator<PrefixWatchEvent> {
+      for await (const message of sseMessages(body)) {
+        if (message.event === "error") {
+          const { error } = JSON.parse(message.data) as { error: { code: string; message: string } };
+          throw new BadRequest(error.message, error.code, 200);
         }
-      } catch (error) {
-        if (error instanceof BadRequest) throw error;
-        // The stream broke: reconnect from the last id.
+        const event: PrefixWatchEvent | null =
+          message.event === "synced"
+            ? { kind: "synced", keys: (JSON.parse(message.data) as { keys: number }).keys }
+            : message.event === "reset"
+              ? { kind: "reset" }
+              : keyEvent(message);
+        if (message.id !== undefined) {
+          last = message.id;
+          options.onId?.(message.id);
+        }
+        if (event !== null) yield event;
       }
-      if (stopped()) return;
-      await sleep(options.reconnectMs ?? 1000);
-    }
+    };
+    yield* reconnectingStream(send, path, headers, options, read, (error) => error instanceof BadRequest);
   }
   return { watchPrefix };
 }

@@ -1,4 +1,5 @@
 import { errorFromResponse } from "./errors.js";
+import { reconnectingStream, type LongSend } from "./reconnecting-stream.js";
 import { sseMessages, type SseMessage } from "./sse.js";
 
 /** One state of a watched key (`GET /v1/watch/{key}`), from a linearizable read on the server. */
@@ -42,8 +43,7 @@ export interface WatchApi {
   waitFor(key: string, options: WaitForOptions): Promise<WaitResult>;
 }
 
-/** A request without the client's usual timeout (streams and blocking reads last long by design). */
-export type LongSend = (path: string, headers: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number }) => Promise<Response>;
+export type { LongSend } from "./reconnecting-stream.js";
 
 const encoder = new TextEncoder();
 
@@ -61,34 +61,11 @@ export function createWatchApi(send: LongSend, keyPath: (key: string) => string)
 
   async function* watch(key: string, options: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
     let last = options.since ?? 0;
-    const stopped = () => options.signal?.aborted === true;
     const path = `/v1/watch/${keyPath(key).slice("/v1/keys/".length)}`;
-    while (!stopped()) {
-      let response: Response;
-      try {
-        response = await send(path, { accept: "text/event-stream", "last-event-id": String(last) }, options.signal === undefined ? {} : { signal: options.signal });
-      } catch {
-        if (stopped()) return;
-        await sleep(options.reconnectMs ?? 1000);
-        continue;
-      }
-      if (response.status >= 400 && response.status < 500) throw await errorFromResponse(response);
-      if (response.status !== 200 || response.body === null) {
-        await response.body?.cancel();
-        await sleep(options.reconnectMs ?? 1000);
-        continue;
-      }
-      try {
-        for await (const event of events(response.body)) {
-          if (event.version <= last) continue;
-          last = event.version;
-          yield event;
-        }
-      } catch {
-        // The stream broke: reconnect from the last version.
-      }
-      if (stopped()) return;
-      await sleep(options.reconnectMs ?? 1000);
+    for await (const event of reconnectingStream(send, path, () => ({ "last-event-id": String(last) }), options, events)) {
+      if (event.version <= last) continue;
+      last = event.version;
+      yield event;
     }
   }
 
@@ -110,8 +87,4 @@ export function keyEvent({ event, data }: SseMessage): WatchEvent | null {
   if (event === "delete") return { kind: "delete", key: d.key, version: d.version };
   const value = d.value !== undefined ? encoder.encode(d.value) : Uint8Array.from(atob(d.valueBase64 ?? ""), (c) => c.charCodeAt(0));
   return { kind: "put", key: d.key, version: d.version, contentType: d.contentType ?? "application/octet-stream", value };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
