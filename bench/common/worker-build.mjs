@@ -8,6 +8,12 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 const toml = () => fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
 
+/** The compatibility flags of wrangler.toml. */
+export function compatibilityFlags() {
+  const list = /compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(toml())?.[1] ?? "";
+  return [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+}
+
 /** The compatibility date of wrangler.toml. */
 export function compatibilityDate() {
   return /compatibility_date\s*=\s*"([^"]+)"/.exec(toml())?.[1] ?? "2026-04-20";
@@ -53,6 +59,7 @@ export function miniflareOptions(name, sys, outfile, dir, vars, extra = {}) {
     scriptPath: outfile,
     modulesRoot: dir,
     compatibilityDate: compatibilityDate(),
+    compatibilityFlags: compatibilityFlags(),
     durableObjects: {
       [sys.binding]: { className: sys.className, useSQLite: true },
       ...(sys.collector ? { COLLECTOR: { className: "Collector", useSQLite: true } } : {}),

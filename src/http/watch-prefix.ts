@@ -11,7 +11,8 @@ import { decodeResumeId, encodeResumeId, type ResumePoint } from "./resume-id.js
 import type { Method, Operation, Route } from "./route.js";
 import { validate } from "./validation.js";
 import { HINT_TICK_MS, type WaitSettings } from "./wait.js";
-import { eventText, HEARTBEAT_MS, WatchEvent } from "./watch.js";
+import { eventStreamResponse } from "./event-stream.js";
+import { eventText, WatchEvent } from "./watch.js";
 
 /** Reads in flight at once for one prefix stream (its first pass reads every key). */
 const READ_CONCURRENCY = 16;
@@ -80,74 +81,39 @@ async function watchPrefixRoute(registers: Pick<Registers, "read">, request: Req
   const resume: ResumePoint = lastId ? decodeResumeId(prefix, lastId) : query.since !== undefined ? decodeResumeId(prefix, query.since) : { kind: "exact", keys: new Map() };
   const held = resume.kind === "exact" ? new Map([...resume.keys].filter(([key]) => ranges.some((r) => key.startsWith(r)))) : new Map<string, number>();
 
-  const encoder = new TextEncoder();
-  let stop = () => {};
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const close = () => {
-        open = false;
-        stop();
-      };
-      const send = (text: string) => {
+  return eventStreamResponse(request, settings.clock, ({ send, end }) => {
+    if (resume.kind === "reset") send("event: reset\ndata: {}\n\n");
+    const feed = new PrefixFeed(
+      { scan: settings.scanVersions, read: (key) => registers.read(key), clock: settings.clock },
+      (signal: PrefixSignal) => {
+        if (signal.kind === "event") send(eventText(signal.event, encodeResumeId(prefix, feed.vector)));
+        else if (signal.kind === "synced") send(`id: ${encodeResumeId(prefix, feed.vector)}\nevent: synced\ndata: ${JSON.stringify({ keys: signal.keys })}\n\n`);
+        else {
+          const error = { code: "too_many_keys", message: `more than the keys a watch follows are under the prefix ${JSON.stringify(prefix)}: watch a longer prefix` };
+          send(`event: error\ndata: ${JSON.stringify({ error })}\n\n`);
+          end();
+        }
+      },
+      { ranges, recheckMs: settings.recheckMs, since: held, readConcurrency: READ_CONCURRENCY },
+    );
+    // Hints may come from other requests' contexts: they only fill a mailbox, which this request's own timer
+    // empties (wait.ts says why).
+    const mailbox = new Map<string, number>();
+    const unsubscribe = settings.hints.subscribePrefix(prefix, (key, version) => mailbox.set(key, Math.max(version, mailbox.get(key) ?? 0)));
+    let open = true;
+    feed.start();
+    void (async () => {
+      while (open) {
+        await settings.clock.timer(HINT_TICK_MS).fired;
         if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          close(); // the client is gone
-        }
-      };
-      send(": watching\n\n");
-      if (resume.kind === "reset") send('event: reset\ndata: {}\n\n');
-      const feed = new PrefixFeed(
-        { scan: settings.scanVersions, read: (key) => registers.read(key), clock: settings.clock },
-        (signal: PrefixSignal) => {
-          if (signal.kind === "event") send(eventText(signal.event, encodeResumeId(prefix, feed.vector)));
-          else if (signal.kind === "synced") send(`id: ${encodeResumeId(prefix, feed.vector)}\nevent: synced\ndata: ${JSON.stringify({ keys: signal.keys })}\n\n`);
-          else {
-            const error = { code: "too_many_keys", message: `more than the keys a watch follows are under the prefix ${JSON.stringify(prefix)}: watch a longer prefix` };
-            send(`event: error\ndata: ${JSON.stringify({ error })}\n\n`);
-            close();
-            try {
-              controller.close();
-            } catch {
-              // Already closed.
-            }
-          }
-        },
-        { ranges, recheckMs: settings.recheckMs, since: held, readConcurrency: READ_CONCURRENCY },
-      );
-      // Hints may come from other requests' contexts: they only fill a mailbox, which this request's own timer
-      // empties (wait.ts says why).
-      const mailbox = new Map<string, number>();
-      const unsubscribe = settings.hints.subscribePrefix(prefix, (key, version) => mailbox.set(key, Math.max(version, mailbox.get(key) ?? 0)));
-      stop = () => {
-        open = false;
-        feed.stop();
-        unsubscribe();
-      };
-      feed.start();
-      void (async () => {
-        let beat = settings.clock.now();
-        while (open) {
-          await settings.clock.timer(HINT_TICK_MS).fired;
-          if (!open) return;
-          for (const [key, version] of mailbox) feed.hint(key, version);
-          mailbox.clear();
-          // One tick early rather than late: the comment must come at least every HEARTBEAT_MS.
-          if (settings.clock.now() - beat >= HEARTBEAT_MS - HINT_TICK_MS) {
-            beat = settings.clock.now();
-            send(": heartbeat\n\n");
-          }
-        }
-      })();
-    },
-    cancel() {
-      stop();
-    },
-  });
-  return new Response(body, {
-    status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
+        for (const [key, version] of mailbox) feed.hint(key, version);
+        mailbox.clear();
+      }
+    })();
+    return () => {
+      open = false;
+      feed.stop();
+      unsubscribe();
+    };
   });
 }

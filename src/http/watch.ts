@@ -3,14 +3,13 @@ import type { Registers } from "../core/proposer.js";
 import type { KeyEvent } from "../core/watch/key-feed.js";
 import { errorReply, internal, keyParam, unauthorized } from "./api-schemas.js";
 import { ApiError } from "./errors.js";
+import { eventStreamResponse } from "./event-stream.js";
 import { decodeKey } from "./key-path.js";
 import { isText } from "./list.js";
 import type { Method, Operation, Route } from "./route.js";
 import { validate } from "./validation.js";
 import { watchKey, type WaitSettings } from "./wait.js";
 
-/** A comment line at least this often keeps proxies and clients from taking a quiet stream for a dead one. */
-export const HEARTBEAT_MS = 15_000;
 
 const SINCE = { error: '"since" must be a non-negative integer (a version)' };
 const LAST_EVENT_ID = { error: '"Last-Event-ID" must be a non-negative integer (a version)' };
@@ -102,41 +101,7 @@ export function resumeVersion(request: Request): number {
 
 async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings): Promise<Response> {
   const since = resumeVersion(request);
-  const encoder = new TextEncoder();
-  let stop = () => {};
-  let heartbeat = true;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (text: string) => {
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          close(); // the client is gone
-        }
-      };
-      const close = () => {
-        heartbeat = false;
-        stop();
-      };
-      // A first comment at once: the client knows the stream is open before any event.
-      send(": watching\n\n");
-      stop = watchKey(registers, key, since, settings, (event) => send(eventText(event)));
-      void (async () => {
-        while (heartbeat) {
-          await settings.clock.timer(HEARTBEAT_MS).fired;
-          if (heartbeat) send(": heartbeat\n\n");
-        }
-      })();
-    },
-    cancel() {
-      heartbeat = false;
-      stop();
-    },
-  });
-  return new Response(body, {
-    status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
-  });
+  return eventStreamResponse(request, settings.clock, ({ send }) => watchKey(registers, key, since, settings, (event) => send(eventText(event))));
 }
 
 /**

@@ -24,6 +24,47 @@ const put = async (key: string, value: string) => {
 const watchPath = (prefix: string, since?: string) => `/v1/watch?${new URLSearchParams({ prefix, ...(since === undefined ? {} : { since }) })}`;
 const summary = (e: Sse) => (e.event === "synced" ? `synced ${(e.data as { keys: number }).keys}` : `${e.event} ${String(e.data?.key)}@${String(e.data?.version)}`);
 
+/**
+ * An app of its own whose streams run on a clock the test moves (in steps of 10 ms, letting the streams run after
+ * each), with no hints, rechecks every 5 s, and its reads and scans counted.
+ */
+function movedClockApp() {
+  const config = loadConfig(env as unknown as Env);
+  const proposer = createWorkerProposer(env as unknown as Env, config);
+  let now = 0;
+  let timers: { due: number; fire: () => void }[] = [];
+  const clock: Clock & { reset(): void } = {
+    now: () => now,
+    timer: (ms) => {
+      let fire!: () => void;
+      const fired = new Promise<void>((resolve) => (fire = resolve));
+      const entry = { due: now + ms, fire };
+      timers.push(entry);
+      return { fired, cancel: () => (timers = timers.filter((t) => t !== entry)) };
+    },
+    reset: () => {
+      now = 0;
+      timers = [];
+    },
+  };
+  const advanceTo = async (to: number) => {
+    while (now < to) {
+      now = Math.min(to, now + 10);
+      const due = timers.filter((t) => t.due <= now);
+      timers = timers.filter((t) => t.due > now);
+      due.forEach((t) => t.fire());
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
+  const reads = { count: 0 };
+  const registers = { ...proposer.registers, read: (key: string) => (reads.count++, proposer.registers.read(key)) };
+  const scanVersions = (prefix: string) => (reads.count++, proposer.scanVersions(prefix));
+  const waiting = { hints: { subscribe: () => () => {}, subscribePrefix: () => () => {} }, clock, recheckMs: 5_000 };
+  const routes = [...watchRoutes(registers, waiting), ...watchPrefixRoutes(registers, { ...waiting, scanVersions })];
+  const app = createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
+  return { clock, advanceTo, app, reads };
+}
+
 /** Events until (and with) the first `synced`. */
 async function untilSynced(s: ReturnType<typeof reader>): Promise<Sse[]> {
   const seen: Sse[] = [];
@@ -117,36 +158,9 @@ describe("GET /v1/watch?prefix=", { timeout: 90_000 }, () => {
   });
 
   it("both streams send a heartbeat comment at least every 15 s (on a clock the test moves)", async () => {
-    const config = loadConfig(env as unknown as Env);
-    const proposer = createWorkerProposer(env as unknown as Env, config);
-    let now = 0;
-    let timers: { due: number; fire: () => void }[] = [];
-    const clock: Clock = {
-      now: () => now,
-      timer: (ms) => {
-        let fire!: () => void;
-        const fired = new Promise<void>((resolve) => (fire = resolve));
-        const entry = { due: now + ms, fire };
-        timers.push(entry);
-        return { fired, cancel: () => (timers = timers.filter((t) => t !== entry)) };
-      },
-    };
-    /** Moves the clock to `to` in steps of 10 ms, firing what falls due and letting the streams run after each. */
-    const advanceTo = async (to: number) => {
-      while (now < to) {
-        now = Math.min(to, now + 10);
-        const due = timers.filter((t) => t.due <= now);
-        timers = timers.filter((t) => t.due > now);
-        due.forEach((t) => t.fire());
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    };
-    const waiting = { hints: { subscribe: () => () => {}, subscribePrefix: () => () => {} }, clock, recheckMs: 1_000_000 };
-    const routes = [...watchRoutes(proposer.registers, waiting), ...watchPrefixRoutes(proposer.registers, { ...waiting, scanVersions: proposer.scanVersions })];
-    const app = createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, routes });
+    const { clock, advanceTo, app } = movedClockApp();
     for (const path of [`/v1/watch/${encodeURIComponent(freshKey("hb"))}`, watchPath(`${freshKey("hb")}/`)]) {
-      now = 0;
-      timers = [];
+      clock.reset();
       const s = reader(await app(new Request(`${BASE}${path}`)));
       expect((await s.next()).comment).toBe("watching");
       const comments: string[] = [];
@@ -154,17 +168,38 @@ describe("GET /v1/watch?prefix=", { timeout: 90_000 }, () => {
         for (;;) {
           const e = await s.next(60_000).catch(() => null);
           if (e === null) return;
-          if (e.comment !== undefined) comments.push(`${e.comment}@${now}`);
+          if (e.comment !== undefined) comments.push(e.comment);
         }
       })();
       for (const at of [14_000, 15_000, 29_000, 30_000]) {
         await advanceTo(at);
         await new Promise((r) => setTimeout(r, 50));
-        const beats = comments.filter((c) => c.startsWith("heartbeat")).length;
-        expect(beats, `${path} at ${at} ms`).toBe(Math.floor(at / 15_000));
+        expect(comments.filter((c) => c === "heartbeat").length, `${path} at ${at} ms`).toBe(Math.floor(at / 15_000));
       }
       await s.cancel();
       await collect;
+    }
+  });
+
+  it("a stream whose client left stops its work: when the request's signal aborts, or when nothing is read for two heartbeats", async () => {
+    const { clock, advanceTo, app, reads } = movedClockApp();
+    const key = freshKey("left");
+    for (const leave of ["abort", "never read"] as const) {
+      for (const path of [`/v1/watch/${encodeURIComponent(key)}`, watchPath(`${key}/`)]) {
+        clock.reset();
+        const abort = new AbortController();
+        const res = await app(new Request(`${BASE}${path}`, { signal: abort.signal }));
+        expect(res.status).toBe(200);
+        await advanceTo(20_000);
+        expect(reads.count, `${leave} ${path}: working`).toBeGreaterThan(0);
+        if (leave === "abort") abort.abort();
+        // Never read: two heartbeats (15 s each) without a chunk taken end it.
+        await advanceTo(leave === "abort" ? 21_000 : 50_000);
+        reads.count = 0;
+        await advanceTo(leave === "abort" ? 200_000 : 230_000);
+        expect(reads.count, `${leave} ${path}: reads after the client left`).toBe(0);
+        await res.body?.cancel().catch(() => {});
+      }
     }
   });
 
