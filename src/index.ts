@@ -15,6 +15,7 @@ import { layoutRoutes } from "./http/layout-admin.js";
 import { listRoutes } from "./http/list.js";
 import { lockRoutes } from "./http/locks.js";
 import { watchRoutes } from "./http/watch.js";
+import { watchPrefixRoutes } from "./http/watch-prefix.js";
 import { openApiRoutes } from "./http/openapi-route.js";
 import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
@@ -105,6 +106,6 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...openApiRoutes(),
   );
   const waiting = { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs };
-  routes.push(...watchRoutes(registers, waiting));
+  routes.push(...watchRoutes(registers, waiting), ...watchPrefixRoutes(registers, { ...waiting, scanVersions: proposer.scanVersions }));
   return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting });
 }

@@ -1,5 +1,5 @@
 import { compareBallots, maxBallot, type Ballot } from "../core/ballot.js";
-import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../core/acceptor.js";
+import { NO_FLOOR, type Floor, type KeyVersion, type Slot, type SlotStore } from "../core/acceptor.js";
 import { keyHash } from "../core/key-hash.js";
 import { compareKeys, prefixEnd } from "../core/listing/key-order.js";
 import type { LineageEntry, Register } from "../core/register.js";
@@ -139,16 +139,16 @@ export class SqliteSlotStore implements SlotStore {
     return rows.toArray().map((r) => r.key);
   }
 
-  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
+  keysUnder(prefix: string, after: string | null, limit: number): readonly KeyVersion[] {
     // One range over the primary key: [prefix, prefixEnd) cut below by `after`. SQLite compares TEXT by its UTF-8
     // bytes (BINARY collation), the order compareKeys defines.
     const [low, lowOp] = after !== null && compareKeys(after, prefix) >= 0 ? [after, ">"] : [prefix, ">="];
     const end = prefixEnd(prefix);
     const rows =
       end === null
-        ? this.sql.exec<{ key: string }>(`SELECT key FROM slots WHERE key ${lowOp} ? ORDER BY key LIMIT ?`, low, limit)
-        : this.sql.exec<{ key: string }>(`SELECT key FROM slots WHERE key ${lowOp} ? AND key < ? ORDER BY key LIMIT ?`, low, end, limit);
-    return rows.toArray().map((r) => r.key);
+        ? this.sql.exec<{ key: string; version: number | null }>(`SELECT key, version FROM slots WHERE key ${lowOp} ? ORDER BY key LIMIT ?`, low, limit)
+        : this.sql.exec<{ key: string; version: number | null }>(`SELECT key, version FROM slots WHERE key ${lowOp} ? AND key < ? ORDER BY key LIMIT ?`, low, end, limit);
+    return rows.toArray().map((r) => ({ key: r.key, version: r.version ?? 0 }));
   }
 
   highestFloor(): Floor {

@@ -3,6 +3,7 @@ import { createLayoutApi, type LayoutApi } from "./layout.js";
 import { createListApi, type ListApi } from "./list.js";
 import { createLockApi, type LockApi } from "./lock.js";
 import { createWatchApi, type LongSend, type WatchApi } from "./watch.js";
+import { createPrefixWatchApi, type PrefixWatchApi } from "./watch-prefix.js";
 
 /** What the client needs of `fetch`: the global one, a service binding's, or a test's. Always called with a URL string. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -73,7 +74,7 @@ export interface UpdateResult<T = Uint8Array> {
 /** Computes the next value from the current entry (`null` when absent); `undefined` writes nothing. */
 export type Updater<T, R = T> = (current: Entry<T> | null) => R | undefined | Promise<R | undefined>;
 
-export interface BallotClient extends LockApi, LayoutApi, ListApi, WatchApi {
+export interface BallotClient extends LockApi, LayoutApi, ListApi, WatchApi, PrefixWatchApi {
   /** The key's value, or `null` when it does not exist. */
   get(key: string): Promise<Entry<Uint8Array> | null>;
   /** The key's value decoded as UTF-8 text, or `null`. */
@@ -257,6 +258,7 @@ export function createClient(options: ClientOptions): BallotClient {
   return {
     ...createLockApi(send),
     ...createWatchApi(sendLong, keyPath),
+    ...createPrefixWatchApi(sendLong),
     ...createLayoutApi(send),
     ...createListApi(send),
     health,

@@ -20,6 +20,7 @@ export {
 } from "./client.js";
 export { BadRequest, BallotError, Conflict, Forbidden, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";
 export { type WaitForOptions, type WaitResult, type WatchApi, type WatchEvent, type WatchOptions } from "./watch.js";
+export { type PrefixWatchApi, type PrefixWatchEvent, type PrefixWatchOptions } from "./watch-prefix.js";
 export { type KeyPage, type ListApi, type ListedKey, type ListOptions } from "./list.js";
 export { LockHeld, lockPath, type Lease, type LockApi, type LockHandle, type LockOptions } from "./lock.js";
 export {

@@ -1,4 +1,5 @@
 import { errorFromResponse } from "./errors.js";
+import { sseMessages, type SseMessage } from "./sse.js";
 
 /** One state of a watched key (`GET /v1/watch/{key}`), from a linearizable read on the server. */
 export type WatchEvent =
@@ -94,39 +95,16 @@ export function createWatchApi(send: LongSend, keyPath: (key: string) => string)
   return { watch, waitFor };
 }
 
-/** The events of a server-sent events body (comments and unknown events skipped). */
+/** The put and delete events of a key stream's body (comments and other events skipped). */
 async function* events(body: ReadableStream<Uint8Array>): AsyncIterableIterator<WatchEvent> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const parsed = parse(block);
-        if (parsed !== null) yield parsed;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+  for await (const message of sseMessages(body)) {
+    const event = keyEvent(message);
+    if (event !== null) yield event;
   }
 }
 
-function parse(block: string): WatchEvent | null {
-  let event = "message";
-  let data = "";
-  for (const line of block.split("\n")) {
-    if (line.startsWith(":")) continue;
-    const i = line.indexOf(":");
-    const field = i < 0 ? line : line.slice(0, i);
-    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
-    if (field === "event") event = value;
-    else if (field === "data") data += data === "" ? value : `\n${value}`;
-  }
+/** A put or delete message as a WatchEvent; null for any other message. */
+export function keyEvent({ event, data }: SseMessage): WatchEvent | null {
   if ((event !== "put" && event !== "delete") || data === "") return null;
   const d = JSON.parse(data) as { key: string; version: number; contentType?: string; value?: string; valueBase64?: string };
   if (event === "delete") return { kind: "delete", key: d.key, version: d.version };
@@ -134,6 +112,6 @@ function parse(block: string): WatchEvent | null {
   return { kind: "put", key: d.key, version: d.version, contentType: d.contentType ?? "application/octet-stream", value };
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -49,9 +49,10 @@ export interface SlotStore {
   highestFloor(): Floor;
   /**
    * Up to `limit` keys with a row that start with `prefix`, after `after` (null: from the first), in the order of
-   * their UTF-8 bytes (listing/key-order.ts). A range over the keys, not a scan of them all. Reads only.
+   * their UTF-8 bytes (listing/key-order.ts), each with the version of its accepted state (0 for none). A range over
+   * the keys, not a scan of them all. Reads only.
    */
-  keysUnder(prefix: string, after: string | null, limit: number): readonly string[];
+  keysUnder(prefix: string, after: string | null, limit: number): readonly KeyVersion[];
   /** The highest epoch served for any vshard (0 while none was installed). */
   highestEpoch(): number;
 }
@@ -62,6 +63,12 @@ export interface SlotStore {
  * promised at the floor's ballot (so a delayed accept or prepare from before the collection is refused: it cannot
  * bring back the value the tombstone deleted). A recreated key continues above the floor's version.
  */
+/** A key with a row and the version of the state it accepted (a scan's answer). */
+export interface KeyVersion {
+  readonly key: string;
+  readonly version: number;
+}
+
 export function absentSlot(floor: Floor): Slot {
   if (floor.ballot === null && floor.version === 0) return EMPTY_SLOT;
   const state: Register = floor.version === 0 ? null : { version: floor.version, value: null, contentType: "", origin: COLLECTED_ORIGIN };
@@ -150,8 +157,8 @@ function onList(store: SlotStore, { vshards, after, limit }: List): AcceptorRepl
 /** Not fenced (see Scan): it writes nothing, and what it finds is only candidates for fenced reads. */
 function onScan(store: SlotStore, { prefix, after, limit }: Scan): AcceptorReply {
   const n = Math.max(1, limit);
-  const keys = store.keysUnder(prefix, after, n);
-  return { type: "scanned", keys, full: keys.length >= n, epoch: store.highestEpoch() };
+  const rows = store.keysUnder(prefix, after, n);
+  return { type: "scanned", keys: rows.map((r) => r.key), versions: rows.map((r) => r.version), full: rows.length >= n, epoch: store.highestEpoch() };
 }
 
 function withoutLineage(state: Register): Register {

@@ -152,6 +152,11 @@ export interface Listed {
 export interface Scanned {
   readonly type: "scanned";
   readonly keys: readonly string[];
+  /**
+   * The version of each key's accepted state on this acceptor (0 for none), by index. A watch of a prefix reads only
+   * keys whose version moved. Absent from an acceptor of older code: every key then counts as moved.
+   */
+  readonly versions?: readonly number[];
   readonly full: boolean;
   readonly epoch: number;
 }

@@ -17,7 +17,7 @@ export const MAX_LIST_LIMIT = 1000;
 export const LIST_VALUES_BYTES = 1024 * 1024;
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const keyText = (field: string, min: number) =>
+export const keyText = (field: string, min: number) =>
   z
     .string()
     .refine((s) => utf8Bytes(s).length >= min && utf8Bytes(s).length <= MAX_KEY_BYTES, { error: `"${field}" must be ${min} to ${MAX_KEY_BYTES} bytes of UTF-8` })
@@ -140,7 +140,7 @@ async function listKeysRoute(settings: ListingSettings, request: Request, now: (
 }
 
 /** The parameters, each at most once (access control reads the first `prefix`: a second one must not differ from it). */
-function queryOf(params: URLSearchParams): Record<string, string> {
+export function queryOf(params: URLSearchParams): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [name, value] of params) {
     if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);

@@ -6,6 +6,7 @@ import { layoutOperations } from "./layout-admin.js";
 import { listOperations } from "./list.js";
 import { lockOperations } from "./locks.js";
 import { watchOperations } from "./watch.js";
+import { watchPrefixOperations } from "./watch-prefix.js";
 import type { Method, Operation, Route } from "./route.js";
 
 /**
@@ -33,6 +34,7 @@ const PUBLIC_API: Readonly<Record<string, Partial<Record<Method, Operation>>>> =
   ...listOperations,
   ...keyOperations,
   ...watchOperations,
+  ...watchPrefixOperations,
   ...lockOperations,
   ...healthOperations,
   ...layoutOperations,

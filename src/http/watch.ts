@@ -36,7 +36,7 @@ export const WatchQuery = z
   })
   .strict();
 
-const WatchEvent = z
+export const WatchEvent = z
   .object({
     key: z.string(),
     version: z.number().int(),
@@ -139,15 +139,18 @@ async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, re
   });
 }
 
-/** One server-sent event: `id` the version (what `Last-Event-ID` resumes from), `event` put or delete, `data` JSON. */
-export function eventText(event: KeyEvent): string {
+/**
+ * One server-sent event: `id` what `Last-Event-ID` resumes from (a key stream's: the version), `event` put or delete,
+ * `data` JSON.
+ */
+export function eventText(event: KeyEvent, id: string = String(event.version)): string {
   const state = event.state;
   let data: Record<string, unknown> = { key: event.key, version: event.version };
   if (event.kind === "put" && state !== null && state.value !== null) {
     const text = isText(state.contentType) ? utf8(state.value) : null;
     data = { ...data, contentType: state.contentType, ...(text === null ? { valueBase64: base64(state.value) } : { value: text }) };
   }
-  return `id: ${event.version}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `id: ${id}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function utf8(bytes: Uint8Array): string | null {

@@ -7,7 +7,7 @@ import type { Env } from "../env.js";
 import { ClusterLayout, initialLayout, rootRegisters, type ClusterSettings } from "../cluster/cluster-layout.js";
 import { DurableObjectNamedTransport } from "../cluster/named-object-transport.js";
 import { systemClock, systemRandom } from "../cluster/runtime.js";
-import { keyLister, type KeyLister } from "./key-lister.js";
+import { keyLister, versionScanner, type KeyLister, type VersionScanner } from "./key-lister.js";
 
 /** Where the dev fault table goes on the real call paths (tests and the console put faults there). */
 export interface TransportWrappers {
@@ -27,7 +27,12 @@ export interface WorkerProposer {
   readonly root: Registers;
   /** Pages of a key listing over every group of the layout (key-lister.ts). */
   readonly list: KeyLister;
+  /** The keys under a prefix with their acceptors' versions, for prefix watches (key-lister.ts). */
+  readonly scanVersions: VersionScanner;
 }
+
+/** A prefix watch follows at most this many keys (each is a feed in the Worker's memory, and a row in every pass). */
+export const MAX_PREFIX_WATCH_KEYS = 10_000;
 
 export function clusterSettings(config: BallotConfig): ClusterSettings {
   return { cluster: config.cluster, acceptors: config.proposer.acceptors, locationHints: config.locationHints, proposer: config.proposer };
@@ -60,5 +65,15 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
     await layout.ready(config.proposer.deadlineMs);
     return lister(options);
   };
-  return { registers, layout, root, list };
+  const scanner = versionScanner(layout, named, {
+    pageSize: 1000,
+    roundTimeoutMs: config.proposer.roundTimeoutMs,
+    deadlineMs: config.proposer.deadlineMs,
+    maxKeys: MAX_PREFIX_WATCH_KEYS,
+  });
+  const scan: VersionScanner = async (prefix) => {
+    await layout.ready(config.proposer.deadlineMs);
+    return scanner(prefix);
+  };
+  return { registers, layout, root, list, scanVersions: scan };
 }

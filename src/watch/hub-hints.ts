@@ -1,6 +1,6 @@
 import type { HintSink, HintSource } from "../core/watch/hints.js";
 import type { WatchHub } from "./watch-hub.js";
-import { hubObjectName, hubOf, type HintMessage } from "./watch-hub.js";
+import { HUB_COUNT, hubObjectName, hubOf, type HintMessage } from "./watch-hub.js";
 
 /** The hub object of a key in a cluster. */
 export function hubStub(namespace: DurableObjectNamespace<WatchHub>, cluster: string, key: string): DurableObjectStub<WatchHub> {
@@ -29,44 +29,86 @@ function logLost(key: string, version: number, error: unknown): void {
   console.error(JSON.stringify({ msg: "watch hint lost", keyBytes: key.length, version, error: String(error) }));
 }
 
+/** Pauses before reopening a hub socket that closed or could not open: doubling from the first to the last. */
+export const HUB_RETRY_MS = { first: 500, max: 30_000 } as const;
+
 /**
- * Hints from the key's hub: a WebSocket to it per subscription, opened from the subscribing request (its messages
- * arrive in that request's context). A hub that cannot be reached leaves the subscriber to its rechecks (logged).
+ * Hints from the hubs: a WebSocket per subscription to the key's hub (a prefix's keys hash to every hub: one socket
+ * to each), opened from the subscribing request (its messages arrive in that request's context). A socket that closes
+ * or cannot open is reopened after a pause that doubles up to HUB_RETRY_MS.max (logged once per outage); meanwhile
+ * the subscriber's rechecks cover what it misses.
  */
 export function hubHints(namespace: DurableObjectNamespace<WatchHub>, cluster: string): HintSource {
   return {
     subscribe(key, onHint) {
-      let closed = false;
-      let socket: WebSocket | undefined;
-      void (async () => {
-        try {
-          const response = await hubStub(namespace, cluster, key).fetch(`https://hub/subscribe?key=${encodeURIComponent(key)}`, { headers: { upgrade: "websocket" } });
-          const ws = response.webSocket;
-          if (ws === null) throw new Error(`the hub answered ${response.status} without a WebSocket`);
-          ws.accept();
-          if (closed) return ws.close(1000, "done");
-          socket = ws;
-          ws.addEventListener("message", (event) => {
-            try {
-              const hint = JSON.parse(String(event.data)) as HintMessage;
-              if (hint.key === key && Number.isSafeInteger(hint.version)) onHint(hint.version);
-            } catch {
-              // Not a hint: ignored.
-            }
-          });
-        } catch (error) {
-          console.error(JSON.stringify({ msg: "watch hub unreachable", keyBytes: key.length, error: String(error) }));
-        }
-      })();
-      return () => {
-        closed = true;
-        try {
-          socket?.close(1000, "done");
-        } catch {
-          // Already closed.
-        }
-      };
+      return hubSocket(namespace, cluster, hubOf(key), `key=${encodeURIComponent(key)}`, (hint) => {
+        if (hint.key === key) onHint(hint.version);
+      });
     },
+    subscribePrefix(prefix, onHint) {
+      const stops = Array.from({ length: HUB_COUNT }, (_, hub) =>
+        hubSocket(namespace, cluster, hub, `prefix=${encodeURIComponent(prefix)}`, (hint) => {
+          if (hint.key.startsWith(prefix)) onHint(hint.key, hint.version);
+        }),
+      );
+      return () => stops.forEach((stop) => stop());
+    },
+  };
+}
+
+/** One socket to hub `hub` for `query`, kept open (reopened after a pause) until the returned function is called. */
+function hubSocket(namespace: DurableObjectNamespace<WatchHub>, cluster: string, hub: number, query: string, onHint: (hint: HintMessage) => void): () => void {
+  let closed = false;
+  let socket: WebSocket | undefined;
+  let pause: number = HUB_RETRY_MS.first;
+  let logged = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const reopen = (why: string) => {
+    socket = undefined;
+    if (closed) return;
+    if (!logged) console.error(JSON.stringify({ msg: "watch hub unreachable", hub, error: why }));
+    logged = true;
+    retry = setTimeout(() => void open(), pause);
+    pause = Math.min(pause * 2, HUB_RETRY_MS.max);
+  };
+  const open = async () => {
+    try {
+      const stub = namespace.get(namespace.idFromName(hubObjectName(cluster, hub)));
+      const response = await stub.fetch(`https://hub/subscribe?${query}`, { headers: { upgrade: "websocket" } });
+      const ws = response.webSocket;
+      if (ws === null) throw new Error(`the hub answered ${response.status} without a WebSocket`);
+      ws.accept();
+      if (closed) return ws.close(1000, "done");
+      socket = ws;
+      pause = HUB_RETRY_MS.first;
+      logged = false;
+      ws.addEventListener("message", (event) => {
+        try {
+          const hint = JSON.parse(String(event.data)) as HintMessage;
+          if (typeof hint.key === "string" && Number.isSafeInteger(hint.version)) onHint(hint);
+        } catch {
+          // Not a hint: ignored.
+        }
+      });
+      ws.addEventListener("close", (event) => {
+        if (socket === ws) reopen(`closed (${event.code})`);
+      });
+      ws.addEventListener("error", () => {
+        if (socket === ws) reopen("socket error");
+      });
+    } catch (error) {
+      reopen(String(error));
+    }
+  };
+  void open();
+  return () => {
+    closed = true;
+    if (retry !== undefined) clearTimeout(retry);
+    try {
+      socket?.close(1000, "done");
+    } catch {
+      // Already closed.
+    }
   };
 }
 
@@ -75,6 +117,10 @@ export function allHints(...sources: HintSource[]): HintSource {
   return {
     subscribe(key, onHint) {
       const stops = sources.map((s) => s.subscribe(key, onHint));
+      return () => stops.forEach((stop) => stop());
+    },
+    subscribePrefix(prefix, onHint) {
+      const stops = sources.map((s) => s.subscribePrefix(prefix, onHint));
       return () => stops.forEach((stop) => stop());
     },
   };

@@ -22,15 +22,16 @@ export function keyTag(key: string): string {
   return `k:${keyHash(key).toString(16)}`;
 }
 
+/** The tag of prefix watchers' sockets: every publish looks at each (few: one per prefix stream per Worker isolate). */
+export const PREFIX_TAG = "prefix";
+
 /** What a hub sends a watcher: a change of `key` was chosen at `version`. Only a reason to read the key. */
 export interface HintMessage {
   readonly key: string;
   readonly version: number;
 }
 
-interface Attachment {
-  readonly key: string;
-}
+type Attachment = { readonly key: string } | { readonly prefix: string };
 
 /**
  * A watch hub (issue 20): relays change hints from the proposers that chose the changes to the Workers serving
@@ -40,17 +41,26 @@ interface Attachment {
  * delays a watcher to its next recheck.
  */
 export class WatchHub extends DurableObject {
-  /** `GET /subscribe?key=K` with `Upgrade: websocket`: one watcher's socket, hinted of every change of K. */
+  /**
+   * `GET /subscribe?key=K` with `Upgrade: websocket`: one watcher's socket, hinted of every change of K that this hub
+   * relays; `?prefix=P` instead: of every change of a key starting with P (a prefix stream opens one to each hub).
+   */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const key = url.searchParams.get("key");
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || key === null || key === "") {
-      return new Response("expected a WebSocket upgrade with ?key=", { status: 400 });
+    const prefix = url.searchParams.get("prefix");
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || (key === null || key === "") === (prefix === null)) {
+      return new Response("expected a WebSocket upgrade with ?key= or ?prefix=", { status: 400 });
     }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [keyTag(key)]);
-    server.serializeAttachment({ key } satisfies Attachment);
+    if (key !== null && key !== "") {
+      this.ctx.acceptWebSocket(server, [keyTag(key)]);
+      server.serializeAttachment({ key } satisfies Attachment);
+    } else {
+      this.ctx.acceptWebSocket(server, [PREFIX_TAG]);
+      server.serializeAttachment({ prefix: prefix ?? "" } satisfies Attachment);
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -58,9 +68,10 @@ export class WatchHub extends DurableObject {
   async publish(key: string, version: number): Promise<number> {
     const message = JSON.stringify({ key, version } satisfies HintMessage);
     let told = 0;
-    for (const ws of this.ctx.getWebSockets(keyTag(key))) {
+    for (const ws of [...this.ctx.getWebSockets(keyTag(key)), ...this.ctx.getWebSockets(PREFIX_TAG)]) {
       const attachment = ws.deserializeAttachment() as Attachment | null;
-      if (attachment?.key !== key) continue; // another key with the same tag
+      // Another key with the same tag, or a prefix this key is not under.
+      if (attachment === null || ("key" in attachment ? attachment.key !== key : !key.startsWith(attachment.prefix))) continue;
       try {
         ws.send(message);
         told++;

@@ -141,6 +141,27 @@ describe("ballot keys", () => {
     expect((await cli(["watch", "k", "--count", "0"])).code).toBe(EXIT.usage);
   });
 
+  it("watch --prefix prints every key, synced on stderr, then changes; --json carries ids that --since resumes from", async () => {
+    for (const k of ["b", "a"]) expect((await cli(["put", `cli-wp/${k}`, k])).code).toBe(0);
+    const first = await cli(["watch", "--prefix", "cli-wp/", "--count", "2"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout.split("\n").filter(Boolean).sort()).toEqual(["cli-wp/a 1 put a", "cli-wp/b 1 put b"]);
+    const json = cli(["watch", "--prefix", "cli-wp/", "--count", "3", "--json"]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await cli(["put", "cli-wp/c", "c"])).code).toBe(0);
+    const lines = (await json).stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; key?: string; keys?: number; id: string });
+    const shown = lines.map((l) => (l.event === "synced" ? `synced ${l.keys}` : `${l.event} ${l.key}`));
+    expect([...shown.slice(0, 2).sort(), ...shown.slice(2)]).toEqual(["put cli-wp/a", "put cli-wp/b", "synced 2", "put cli-wp/c"]);
+    const synced = lines.find((l) => l.event === "synced")!;
+    const resumed = cli(["watch", "--prefix", "cli-wp/", "--since", synced.id, "--count", "1"]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await cli(["del", "cli-wp/a"])).code).toBe(0);
+    // From the synced id: c (put after it), then the delete of a; --count 1 stops after c.
+    expect(await resumed).toMatchObject({ code: 0, stdout: "cli-wp/c 1 put c\n" });
+    expect((await cli(["watch", "k", "--prefix", "p/"])).code).toBe(EXIT.usage);
+    expect((await cli(["watch", "--prefix", "p/", "--since", "nonsense", "--count", "1"])).code).not.toBe(0);
+  });
+
   it("takes values from an argument, a file and standard input, and prints JSON with --json", async () => {
     const binary = new Uint8Array([0, 1, 2, 255, 254, 10]);
     const file = join(dir, "value.bin");

@@ -41,4 +41,17 @@ describe("LocalHints and publishingChanges", () => {
     hints.publish("k", 4);
     expect(seen).toEqual([4]);
   });
+
+  it("tells prefix subscribers of every key under their prefix, until they unsubscribe", () => {
+    const hints = new LocalHints();
+    const seen: string[] = [];
+    const stop = hints.subscribePrefix("app/", (key, version) => seen.push(`${key}@${version}`));
+    hints.subscribePrefix("", (key) => seen.push(`all ${key}`));
+    hints.publish("app/a", 2);
+    hints.publish("apple", 3);
+    stop();
+    hints.publish("app/b", 4);
+    expect(seen).toEqual(["app/a@2", "all app/a", "all apple", "all app/b"]);
+    expect(hints.watchedPrefixes).toBe(1);
+  });
 });

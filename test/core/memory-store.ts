@@ -1,4 +1,4 @@
-import { NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
+import { NO_FLOOR, type Floor, type KeyVersion, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import { maxBallot } from "../../src/core/ballot.js";
 import { compareKeys, inRange } from "../../src/core/listing/key-order.js";
 
@@ -51,8 +51,9 @@ export class MemoryStore implements SlotStore {
     return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
   }
 
-  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
-    return [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
+  keysUnder(prefix: string, after: string | null, limit: number): readonly KeyVersion[] {
+    const keys = [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
+    return keys.map((key) => ({ key, version: this.slots.get(key)?.state?.version ?? 0 }));
   }
 
   highestFloor(): Floor {

@@ -1,5 +1,5 @@
 import { formatBallot, maxBallot, type Ballot } from "../../src/core/ballot.js";
-import { handleRequest, NO_FLOOR, type Floor, type Slot, type SlotStore } from "../../src/core/acceptor.js";
+import { handleRequest, NO_FLOOR, type Floor, type KeyVersion, type Slot, type SlotStore } from "../../src/core/acceptor.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import type { Register } from "../../src/core/register.js";
 import { compareKeys, inRange } from "../../src/core/listing/key-order.js";
@@ -93,8 +93,9 @@ class MemoryStore implements SlotStore {
     return [...this.slots.keys()].filter((k) => after === null || k > after).sort().slice(0, limit);
   }
 
-  keysUnder(prefix: string, after: string | null, limit: number): readonly string[] {
-    return [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
+  keysUnder(prefix: string, after: string | null, limit: number): readonly KeyVersion[] {
+    const keys = [...this.slots.keys()].filter((k) => inRange(k, prefix, after)).sort(compareKeys).slice(0, limit);
+    return keys.map((key) => ({ key, version: this.slots.get(key)?.state?.version ?? 0 }));
   }
 
   highestFloor(): Floor {

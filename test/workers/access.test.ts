@@ -5,6 +5,7 @@ import { withAuth } from "../../src/http/auth.js";
 import { withRequestLog, type RequestLogLine } from "../../src/http/request-log.js";
 import { routeTable, serve } from "../../src/index.js";
 import { BASE, errorOf, freshKey, keyPath } from "./helpers.js";
+import { reader } from "./sse-reader.js";
 
 // Scoped tokens (issue 22) through the real app: BALLOT_ACCESS grants by token hash, BALLOT_TOKENS as full data
 // access, BALLOT_ADMIN_TOKENS for the operator's routes only.
@@ -109,6 +110,24 @@ describe("scoped tokens", () => {
     expect(await listed(OPERATOR, "")).toBe(403);
     const refused = await as(BILLING, "/v1/keys?prefix=hr%2F");
     expect((await errorOf(refused)).message).toBe('this token may not read any key under the prefix "hr/"');
+  });
+
+  it("a prefix watch sends only the keys the token may read: 403 when it may read none under the prefix", async () => {
+    const tag = freshKey("w");
+    for (const key of [`billing/${tag}`, `config/${tag}`, `hr/${tag}`]) expect((await as(FULL, keyPath(key), { method: "PUT", body: "x" })).status).toBe(201);
+    const stream = await as(BILLING, `/v1/watch?${new URLSearchParams({ prefix: "" })}`);
+    expect(stream.status).toBe(200);
+    const s = reader(stream);
+    const keys: string[] = [];
+    for (let e = await s.event(); e.event !== "synced"; e = await s.event()) keys.push(String(e.data?.key));
+    await s.cancel();
+    expect(keys.filter((k) => k.endsWith(tag)).sort()).toEqual([`billing/${tag}`, `config/${tag}`]);
+    expect(keys.every((k) => k.startsWith("billing/") || k.startsWith("config/"))).toBe(true);
+    for (const token of [BILLING, OPERATOR]) {
+      const refused = await as(token, `/v1/watch?${new URLSearchParams({ prefix: "hr/" })}`);
+      expect(refused.status).toBe(403);
+      expect((await errorOf(refused)).message).toBe('this token may not read any key under the prefix "hr/"');
+    }
   });
 
   it("the operator's routes need an admin grant; an admin grant alone touches no data", async () => {

@@ -246,4 +246,60 @@ describe("client watch() and waitFor() against the Worker", { timeout: 60_000 },
     expect(seenLastEventIds[0]).toBe("0");
     expect(seenLastEventIds[1]).toBe("1");
   });
+
+  it("watchPrefix: every key, synced, then changes; a broken stream resumes from the last id without repeats", async () => {
+    const prefix = `${freshKey("cw-prefix")}/`;
+    await client.put(`${prefix}a`, "1");
+    await client.put(`${prefix}b`, "2");
+    let opened = 0;
+    const lastIds: (string | null)[] = [];
+    // The first stream breaks right after its synced event.
+    const flaky: FetchLike = async (input, init) => {
+      const response = await toWorker(input, init);
+      if (!input.includes("/v1/watch?")) return response;
+      lastIds.push(new Headers(init?.headers).get("last-event-id"));
+      if (++opened > 1) return response;
+      const reader = response.body!.getReader();
+      let text = "";
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (text.includes("event: synced")) {
+            await reader.cancel();
+            controller.error(new Error("connection reset (test)"));
+            return;
+          }
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          text += new TextDecoder().decode(value);
+          controller.enqueue(value);
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    const watcher = createClient({ baseUrl: BASE, fetch: flaky });
+    const abort = new AbortController();
+    const events: string[] = [];
+    const ids: string[] = [];
+    const done = (async () => {
+      for await (const e of watcher.watchPrefix(prefix, { signal: abort.signal, reconnectMs: 50, onId: (id) => ids.push(id) })) {
+        const name = "key" in e ? e.key.slice(prefix.length) : "";
+        events.push(e.kind === "synced" ? `synced ${e.keys}` : `${e.kind} ${name}`);
+        if (events.length === 5) abort.abort();
+      }
+    })();
+    while (!events.includes("synced 2")) await new Promise((r) => setTimeout(r, 20));
+    while (opened < 2) await new Promise((r) => setTimeout(r, 20));
+    await client.put(`${prefix}c`, "3");
+    await client.delete(`${prefix}a`);
+    await done;
+    expect(events.slice(0, 3).sort()).toEqual(["put a", "put b", "synced 2"].sort());
+    expect(events[2]).toBe("synced 2");
+    // The reconnected stream starts from the synced id: nothing of a and b again, a second synced, then the changes.
+    expect(events.slice(3)).toEqual(["synced 2", "put c"]);
+    expect(lastIds[0]).toBeNull();
+    expect(lastIds[1]).toBe(ids[2]);
+    await expect(async () => {
+      for await (const _ of client.watchPrefix("bad\u0001")) break;
+    }).rejects.toBeInstanceOf(BadRequest);
+  });
 });

@@ -116,7 +116,7 @@ describe("GET /v1/keys/{key}?wait=V (blocking read)", { timeout: 30_000 }, () =>
   it("a lost hint still answers within the recheck period: a watcher whose hints never come sees a PUT by its rechecks", async () => {
     const config = loadConfig(env as unknown as Env);
     const proposer = createWorkerProposer(env as unknown as Env, config);
-    const deaf: HintSource = { subscribe: () => () => {} };
+    const deaf: HintSource = { subscribe: () => () => {}, subscribePrefix: () => () => {} };
     const app = createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, waiting: { hints: deaf, clock: systemClock, recheckMs: 500 } });
     const key = freshKey("wait-lost");
     const v = await put(key, "one");

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
@@ -6,8 +7,8 @@ import { publishingChanges } from "../../src/core/watch/hints.js";
 import type { Env } from "../../src/env.js";
 import { createApp } from "../../src/http/app.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
-import { hubHints, hubPublisher, hubStub } from "../../src/watch/hub-hints.js";
-import type { WatchHub } from "../../src/watch/watch-hub.js";
+import { HUB_RETRY_MS, hubHints, hubPublisher, hubStub } from "../../src/watch/hub-hints.js";
+import { HUB_COUNT, hubObjectName, hubOf, type WatchHub } from "../../src/watch/watch-hub.js";
 import { BASE, call, freshKey, keyPath } from "./helpers.js";
 
 // The watch hubs (src/watch): the proposer that chose a change publishes a hint to the key's hub, which relays it to
@@ -90,6 +91,48 @@ describe("watch hubs", { timeout: 40_000 }, () => {
       expect(await res.text()).toBe("b");
       expect(errors.mock.calls.some(([line]) => String(line).includes("watch hub unreachable"))).toBe(true);
     } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("a prefix subscription hears every hub, of keys under its prefix only", async () => {
+    const prefix = `${freshKey("hub-prefix")}/`;
+    const seen: string[] = [];
+    const stop = hubHints(e.WATCH_HUB, config.cluster).subscribePrefix(prefix, (key, version) => seen.push(`${key}@${version}`));
+    const hubs = Array.from({ length: HUB_COUNT }, (_, i) => e.WATCH_HUB.get(e.WATCH_HUB.idFromName(hubObjectName(config.cluster, i))));
+    for (let i = 0; i < 200 && (await Promise.all(hubs.map((h) => h.watchers()))).some((n) => n === 0); i++) await new Promise((r) => setTimeout(r, 25));
+    // Keys under the prefix that land on different hubs, and one beside the prefix.
+    const keys = Array.from({ length: 40 }, (_, i) => `${prefix}k${i}`);
+    const onHubs = new Set(keys.map(hubOf));
+    expect(onHubs.size).toBeGreaterThan(8);
+    for (const key of keys) expect(await hubStub(e.WATCH_HUB, config.cluster, key).publish(key, 3)).toBeGreaterThanOrEqual(1);
+    const beside = `${prefix.slice(0, -1)}x`;
+    await hubStub(e.WATCH_HUB, config.cluster, beside).publish(beside, 3);
+    for (let i = 0; i < 100 && seen.length < keys.length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen.sort()).toEqual(keys.map((k) => `${k}@3`).sort());
+    stop();
+  });
+
+  it("a socket the hub drops is reopened, and hints flow again", async () => {
+    const key = freshKey("hub-reopen");
+    const hub = hubStub(e.WATCH_HUB, config.cluster, key);
+    const seen: number[] = [];
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const stop = hubHints(e.WATCH_HUB, config.cluster).subscribe(key, (v) => seen.push(v));
+    try {
+      for (let i = 0; i < 100 && (await hub.watchers()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await hub.publish(key, 1)).toBe(1);
+      // The hub restarts (an eviction or a deploy): every socket it held closes.
+      await runInDurableObject(hub, async (_instance, state) => {
+        for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+      });
+      for (let i = 0; i < 200 && (await hub.publish(key, 2)) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 100 && !seen.includes(2); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toContain(2);
+      expect(errors.mock.calls.some(([line]) => String(line).includes("watch hub unreachable"))).toBe(true);
+      expect(HUB_RETRY_MS.first).toBeLessThan(5000);
+    } finally {
+      stop();
       errors.mockRestore();
     }
   });

@@ -1,23 +1,12 @@
-import type { AcceptorReply, Scan, Scanned } from "../messages.js";
+import type { Scan } from "../messages.js";
 import type { Clock } from "../ports.js";
 import type { Outcome } from "../proposer.js";
-import type { AcceptorId, QuorumConfig } from "../quorum/quorum-config.js";
 import { isLive, type RegisterState } from "../register.js";
-import { runRound } from "../round.js";
 import { compareKeys, prefixEnd } from "./key-order.js";
-import { mergePages, type AcceptorPage } from "./merge-pages.js";
+import { mergePages } from "./merge-pages.js";
+import { scanAll, type ScanGroup, type ScanView } from "./scan-groups.js";
 
-/** One group of acceptor objects to scan: a majority of it holds every state chosen on it. */
-export interface ScanGroup {
-  readonly quorum: QuorumConfig;
-  send(id: AcceptorId, request: Scan): Promise<AcceptorReply>;
-}
-
-/** The groups of one layout, and its epoch. */
-export interface ScanView {
-  readonly epoch: number;
-  readonly groups: readonly ScanGroup[];
-}
+export type { ScanGroup, ScanView } from "./scan-groups.js";
 
 /** What a listing needs of the world: the groups of the current layout, linearizable reads, a clock. */
 export interface ListingPorts {
@@ -66,9 +55,9 @@ export type ListResult =
 const MAX_REFRESHES = 2;
 
 /** Keys of locks and other internal registers start with a control character; valid keys never do. */
-const INTERNAL_KEY = /[\u0000-\u001f\u007f-\u009f]/;
+export const INTERNAL_KEY = /[\u0000-\u001f\u007f-\u009f]/;
 /** Above every internal key ("\u0001lock:...") and below every valid key (whose first character is at least " "). */
-const FIRST_VALID = "\u001f";
+export const FIRST_VALID = "\u001f";
 
 /**
  * One page of a key listing. A step asks a majority of every group for its keys under the prefix after the cursor
@@ -153,45 +142,6 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
     }
   }
   return listed(null);
-}
-
-/**
- * One scan round per group, each settled at the group's first majority; a group whose round failed or timed out is
- * asked again (a scan writes nothing, so repeating it is free of risk) until the deadline. Null: some group had no
- * majority by then.
- */
-async function scanAll(
-  groups: readonly ScanGroup[],
-  request: Scan,
-  clock: Clock,
-  roundTimeoutMs: number,
-  deadline: number,
-): Promise<{ pages: AcceptorPage[]; epoch: number } | null> {
-  const pages: AcceptorPage[] = [];
-  let epoch = 0;
-  let pending = groups;
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    const left = deadline - clock.now();
-    if (left <= 0) return null;
-    if (attempt > 0) {
-      const pause = clock.timer(Math.min(left / 2, 10 * attempt));
-      await pause.fired;
-    }
-    const timeoutMs = Math.max(1, Math.min(roundTimeoutMs, deadline - clock.now()));
-    const tallies = await Promise.all(pending.map((g) => runRound<Scanned>(g.quorum, "scanned", (id) => g.send(id, request), clock, timeoutMs)));
-    const failed: ScanGroup[] = [];
-    tallies.forEach((t, i) => {
-      if (t.result === "won") {
-        for (const { reply } of t.granted) {
-          pages.push({ keys: reply.keys, full: reply.full });
-          epoch = Math.max(epoch, reply.epoch);
-        }
-      }
-      else failed.push(pending[i] as ScanGroup);
-    });
-    pending = failed;
-  }
-  return { pages, epoch };
 }
 
 function maxKey(a: string | null, b: string): string {

@@ -4,6 +4,8 @@ import type { Registers } from "../proposer.js";
 export interface HintSource {
   /** Calls `onHint` with the version of each change hinted for `key` until the returned function is called. */
   subscribe(key: string, onHint: (version: number) => void): () => void;
+  /** Calls `onHint` with each change hinted for a key starting with `prefix` until the returned function is called. */
+  subscribePrefix(prefix: string, onHint: (key: string, version: number) => void): () => void;
 }
 
 /** Where a proposer that chose a change says so. Never throws; a hint that goes nowhere is only a lost hint. */
@@ -15,6 +17,8 @@ export type HintSink = (key: string, version: number) => void;
  */
 export class LocalHints implements HintSource {
   private readonly listeners = new Map<string, Set<(version: number) => void>>();
+  /** Few in an isolate (one per prefix stream it serves): every publish looks at each. */
+  private readonly prefixListeners = new Set<{ readonly prefix: string; readonly onHint: (key: string, version: number) => void }>();
 
   subscribe(key: string, onHint: (version: number) => void): () => void {
     let set = this.listeners.get(key);
@@ -27,10 +31,18 @@ export class LocalHints implements HintSource {
     };
   }
 
+  subscribePrefix(prefix: string, onHint: (key: string, version: number) => void): () => void {
+    const listener = { prefix, onHint };
+    this.prefixListeners.add(listener);
+    return () => this.prefixListeners.delete(listener);
+  }
+
   readonly publish: HintSink = (key, version) => {
-    for (const listener of [...(this.listeners.get(key) ?? [])]) {
+    const told = [...(this.listeners.get(key) ?? [])].map((listener) => () => listener(version));
+    for (const { prefix, onHint } of this.prefixListeners) if (key.startsWith(prefix)) told.push(() => onHint(key, version));
+    for (const tell of told) {
       try {
-        listener(version);
+        tell();
       } catch {
         // A watcher's failure is its own: the others still hear of the change.
       }
@@ -40,6 +52,11 @@ export class LocalHints implements HintSource {
   /** Keys with at least one subscriber (for tests and metrics). */
   get watchedKeys(): number {
     return this.listeners.size;
+  }
+
+  /** Prefix subscriptions (for tests and metrics). */
+  get watchedPrefixes(): number {
+    return this.prefixListeners.size;
   }
 }
 

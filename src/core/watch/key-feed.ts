@@ -33,6 +33,8 @@ export class KeyFeed {
   /** A hint arrived during a read: read once more when it ends (the hint may name a state the read missed). */
   private again = false;
   private stopped = false;
+  /** The look in progress (it loops again when hinted meanwhile). */
+  private current: Promise<void> = Promise.resolve();
 
   constructor(
     readonly key: string,
@@ -58,17 +60,20 @@ export class KeyFeed {
     this.stopped = true;
   }
 
-  /** Someone chose a state of the key (at `version`, if it said): look, unless the watchers already have it. */
-  hint(version?: number): void {
-    if (this.stopped) return;
-    if (version !== undefined && version <= this.delivered) return;
+  /**
+   * Someone chose a state of the key (at `version`, if it said): look, unless the watchers already have it. Resolves
+   * when the look that covers this hint has ended (at once when none was needed).
+   */
+  hint(version?: number): Promise<void> {
+    if (this.stopped || (version !== undefined && version <= this.delivered)) return Promise.resolve();
     if (this.reading) this.again = true;
-    else void this.look();
+    else this.current = this.look();
+    return this.current;
   }
 
   private async recheckLoop(): Promise<void> {
     while (!this.stopped) {
-      if (!this.reading) await this.look();
+      if (!this.reading) await (this.current = this.look());
       await this.clock.timer(this.options.recheckMs).fired;
     }
   }

@@ -8,8 +8,8 @@ import type { Access } from "./scope.js";
  * - `admin`: the operator's routes (the layout);
  * - `full`: the dev-only routes (fault injection, storage, collection), which exist only with DEV_ADMIN: full data
  *   access (as every token had before scopes), never a scoped token;
- * - `list`: a key listing (`GET /v1/keys?prefix=P`): a token that may read some key under P (the route then lists only
- *   those); a prefix that does not decode or is malformed needs `any` (its route answers 400);
+ * - `list`: a key listing (`GET /v1/keys?prefix=P`) or a prefix watch (`GET /v1/watch?prefix=P`): a token that may
+ *   read some key under P (the route then lists or sends only those); a prefix that does not decode or is malformed needs `any` (its route answers 400);
  * - `any`: any valid token (health, the OpenAPI document, and paths no route serves, which then answer 404/405).
  * A key that does not decode needs `any`: its route answers 400 and touches nothing.
  */
@@ -28,6 +28,7 @@ export function requiredAccess(method: string, path: string, search = ""): Need 
   if (s[2] === "keys" && s.length === 3) return method === "GET" ? listNeed(search) : ANY;
   if (s[2] === "keys" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "key");
   if (s[2] === "keys" && s.length === 5 && s[4] === "increment") return keyNeed("write", s[3] as string, "key");
+  if (s[2] === "watch" && s.length === 3) return method === "GET" ? listNeed(search) : ANY;
   if (s[2] === "watch" && s.length === 4) return method === "GET" ? keyNeed("read", s[3] as string, "key") : ANY;
   if (s[2] === "locks" && s.length === 4) return keyNeed(read ? "read" : "write", s[3] as string, "lock");
   if (s[2] === "locks" && s.length === 5) return keyNeed("write", s[3] as string, "lock");

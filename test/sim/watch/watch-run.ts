@@ -9,14 +9,23 @@
  * - chosen: every event is a state a majority of acceptors accepted at one ballot (the register really had it);
  * - fresh: after the faults end, a last write per key that publishes NO hint reaches every watcher of the key
  *   within the recheck period plus one read.
- * Control `bug-watch-trust-hint`: the hub emits the state a hint carries, and hints are published from every stored
- * accept (one acceptor's state); `chosen` must catch it.
+ * Prefix watchers (src/core/watch/prefix-feed.ts) follow every key at once through one PrefixFeed: its passes scan a
+ * majority of the acceptors for versions (listing/scan-versions.ts) and read the keys that moved; they get the same
+ * hints and the same three checks per key, and resume from a vector of versions as a prefix stream's id does.
+ * Controls: `bug-watch-trust-hint`: the hub emits the state a hint carries, and hints are published from every stored
+ * accept (one acceptor's state); `chosen` must catch it. `bug-watch-scan-one`: the prefix feed's scan asks a single
+ * acceptor and believes it, with every hint lost; `fresh` must catch it.
  */
 import { formatBallot } from "../../../src/core/ballot.js";
 import { write } from "../../../src/core/change.js";
 import { Proposer } from "../../../src/core/proposer.js";
 import type { Register } from "../../../src/core/register.js";
+import { scanVersions } from "../../../src/core/listing/scan-versions.js";
+import type { ScanGroup } from "../../../src/core/listing/scan-groups.js";
+import { MajorityConfig } from "../../../src/core/quorum/majority.js";
+import { acceptorIds } from "../../../src/core/quorum/quorum-config.js";
 import { KeyFeed, type KeyEvent } from "../../../src/core/watch/key-feed.js";
+import { PrefixFeed } from "../../../src/core/watch/prefix-feed.js";
 import { fingerprint } from "../acceptor-node.js";
 import { Life, ProcessClock } from "../clock.js";
 import { Cluster } from "../cluster.js";
@@ -36,7 +45,9 @@ export interface WatchScenario {
   readonly watchersPerKey: number;
   readonly hints: { readonly loss: number; readonly duplicate: number; readonly maxDelayMs: number };
   readonly recheckMs: number;
-  readonly bug: "trust-hint" | null;
+  /** Watchers of every key at once (a prefix stream), joining over the run like the others. */
+  readonly prefixWatchers: number;
+  readonly bug: "trust-hint" | "scan-one" | null;
 }
 
 export const WATCH_SCENARIOS: readonly WatchScenario[] = [
@@ -50,6 +61,7 @@ export const WATCH_SCENARIOS: readonly WatchScenario[] = [
     watchersPerKey: 4,
     hints: { loss: 0.4, duplicate: 0.2, maxDelayMs: 300 },
     recheckMs: 250,
+    prefixWatchers: 3,
     bug: null,
   },
   {
@@ -62,6 +74,7 @@ export const WATCH_SCENARIOS: readonly WatchScenario[] = [
     watchersPerKey: 3,
     hints: { loss: 0.5, duplicate: 0.3, maxDelayMs: 150 },
     recheckMs: 250,
+    prefixWatchers: 3,
     bug: null,
   },
   {
@@ -74,6 +87,7 @@ export const WATCH_SCENARIOS: readonly WatchScenario[] = [
     watchersPerKey: 3,
     hints: { loss: 1, duplicate: 0, maxDelayMs: 0 },
     recheckMs: 250,
+    prefixWatchers: 3,
     bug: null,
   },
 ];
@@ -89,7 +103,21 @@ export const WATCH_CONTROLS: readonly WatchScenario[] = [
     watchersPerKey: 2,
     hints: { loss: 0, duplicate: 0, maxDelayMs: 20 },
     recheckMs: 250,
+    prefixWatchers: 0,
     bug: "trust-hint",
+  },
+  {
+    name: "bug-watch-scan-one",
+    summary: "CONTROL: a prefix feed whose scan believes one acceptor (every hint lost): a change it missed is never read",
+    base: "lossy-n3",
+    keys: 3,
+    writers: 4,
+    opsPerWriter: 25,
+    watchersPerKey: 0,
+    hints: { loss: 1, duplicate: 0, maxDelayMs: 0 },
+    recheckMs: 250,
+    prefixWatchers: 3,
+    bug: "scan-one",
   },
 ];
 
@@ -113,6 +141,16 @@ class Watcher {
     readonly key: string,
     readonly id: number,
     readonly since: number,
+  ) {}
+}
+
+/** A watcher of every key (a prefix stream): its own feed, resumed from a vector of versions or fresh. */
+class PrefixWatcher {
+  readonly received: Received[] = [];
+  feed: PrefixFeed | undefined;
+  constructor(
+    readonly id: number,
+    readonly since: ReadonlyMap<string, number>,
   ) {}
 }
 
@@ -184,6 +222,30 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
   const feeds = new Map(keys.map((key) => [key, new KeyFeed(key, hubProposer, hubClock, deliver, { recheckMs: spec.recheckMs })]));
   for (const feed of feeds.values()) feed.start();
 
+  // Prefix watchers scan for versions over the hub's links: a majority of the acceptors (the control: one, believed).
+  const scanLinks = cluster.network.transport({ id: "hub-scan", life: hubLife });
+  const scanGroup: ScanGroup = {
+    quorum: new MajorityConfig(spec.bug === "scan-one" ? [base.acceptors - 1] : acceptorIds(base.acceptors)),
+    send: (index, request) => scanLinks.send(index, request),
+  };
+  const scanPorts = { groups: () => ({ epoch: 0, groups: [scanGroup] }), refresh: async () => {}, clock: hubClock };
+  // A page of 2 keys: every pass pages through the keys.
+  const scanOptions = { pageSize: 2, roundTimeoutMs: config.roundTimeoutMs, deadlineMs: config.deadlineMs, maxKeys: 1000 };
+  const prefixWatchers: PrefixWatcher[] = [];
+  const startPrefixWatcher = (id: number, since: ReadonlyMap<string, number>) => {
+    const watcher = new PrefixWatcher(id, since);
+    watcher.feed = new PrefixFeed(
+      { scan: (prefix) => scanVersions(scanPorts, prefix, scanOptions), read: (key) => hubProposer.read(key), clock: hubClock },
+      (signal) => {
+        if (signal.kind === "event") watcher.received.push({ at: scheduler.now, event: signal.event });
+        else if (signal.kind === "too_many") violations.push(`prefix watcher ${id}: too many keys`);
+      },
+      { ranges: ["w"], recheckMs: spec.recheckMs, since, readConcurrency: 2 },
+    );
+    watcher.feed.start();
+    prefixWatchers.push(watcher);
+  };
+
   // Every stored accept: counted towards chosen states; in the control, also published as a hint carrying it.
   const record = cluster.log.record.bind(cluster.log);
   cluster.log.record = (acceptor, key, ballot, state) => {
@@ -201,6 +263,7 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
     for (let i = 0; i < copies; i++) {
       hintsPublished++;
       scheduler.after(rng.between(0, spec.hints.maxDelayMs), () => feeds.get(key)!.hint(version));
+      for (const w of prefixWatchers) scheduler.after(rng.between(0, spec.hints.maxDelayMs), () => w.feed!.hint(key, version));
     }
   };
 
@@ -236,6 +299,13 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
         if (last !== undefined && last.version > since) watcher.received.push({ at: scheduler.now, event: last });
       }
     }
+    for (let i = 0; i < spec.prefixWatchers; i++) {
+      await scheduler.sleep(sr.between(0, base.faultyMs / Math.max(1, spec.prefixWatchers)));
+      // Resume from what an earlier prefix watcher held at some point (its vector now), or start fresh.
+      const earlier = prefixWatchers[sr.int(Math.max(1, prefixWatchers.length))];
+      const since = earlier !== undefined && sr.next() < 0.5 ? new Map(earlier.feed!.vector) : new Map<string, number>();
+      startPrefixWatcher(id++, since);
+    }
   };
 
   const writers = Array.from({ length: spec.writers }, (_, w) => writer(w));
@@ -248,7 +318,10 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
   cluster.heal();
   await scheduler.runUntil(() => done === writers.length, scheduler.now + 10 * config.deadlineMs);
 
-  // Freshness: one last write per key with no hint; every watcher must have it within a recheck plus one read.
+  // Freshness: one last write per key with no hint; every watcher must have it within a recheck plus one read. The
+  // last acceptor is down during these writes and back after them: it lags (a minority that missed the change).
+  const lagging = cluster.acceptors[base.acceptors - 1]!;
+  lagging.crash();
   const finals = new Map<string, number>();
   for (const key of keys) {
     const node = cluster.node(0);
@@ -259,10 +332,12 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
     if (outcome?.kind === "applied" && outcome.state !== null) finals.set(key, outcome.state.version);
     else violations.push(`liveness: the final write of ${key} did not apply after the faults ended`);
   }
+  lagging.restart();
   const boundMs = spec.recheckMs + config.deadlineMs + config.roundTimeoutMs;
   const finalAt = scheduler.now;
   await scheduler.runUntil(() => false, scheduler.now + boundMs);
   for (const feed of feeds.values()) feed.stop();
+  for (const w of prefixWatchers) w.feed!.stop();
   hubLife.kill();
 
   let events = 0;
@@ -279,6 +354,21 @@ export async function runWatchScenario(spec: WatchScenario, seed: number): Promi
       if (want !== undefined && previous < want) {
         violations.push(`fresh: watcher ${watcher.id} of ${key} is at version ${previous}, ${boundMs} ms after version ${want} was chosen at ${finalAt.toFixed(1)} ms`);
       }
+    }
+  }
+  for (const watcher of prefixWatchers) {
+    events += watcher.received.length;
+    const last = new Map(watcher.since);
+    for (const { at, event } of watcher.received) {
+      const previous = last.get(event.key) ?? 0;
+      const who = `prefix watcher ${watcher.id} of ${event.key}`;
+      if (event.version <= previous) violations.push(`monotone: ${who} got version ${event.version} after ${previous} (at ${at.toFixed(1)} ms)`);
+      if (!chosen.has(event.key, event.state)) violations.push(`chosen: ${who} got version ${event.version} {${printOf(event.state)}}, which no majority accepted (at ${at.toFixed(1)} ms)`);
+      last.set(event.key, Math.max(previous, event.version));
+    }
+    for (const [key, want] of finals) {
+      const have = last.get(key) ?? 0;
+      if (have < want) violations.push(`fresh: prefix watcher ${watcher.id} has ${key} at version ${have}, ${boundMs} ms after version ${want} was chosen at ${finalAt.toFixed(1)} ms`);
     }
   }
   return { scenario: spec.name, seed, violations: violations.slice(0, 20), events, hintsPublished, writesApplied };
