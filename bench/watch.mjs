@@ -314,17 +314,19 @@ async function closeAll(ctx, watchers) {
   let last = null;
   let calls = 0;
   let quiet = 0;
+  const perSecond = [];
   while (quiet < 8 && performance.now() - t0 < DRAIN_MAX_S * 1000) {
     await sleep(1000);
     const c = await takeStats(ctx.stats);
     const n = (c["acceptor.calls"] ?? 0) + (c["root.calls"] ?? 0);
+    perSecond.push(n);
     calls += n;
     if (n > 0) {
       last = (performance.now() - t0) / 1000;
       quiet = 0;
     } else quiet++;
   }
-  return { lastAcceptorCallAfterCloseS: last === null ? 0 : round(last, 1), acceptorCallsAfterClose: calls, drained: quiet >= 8 };
+  return { lastAcceptorCallAfterCloseS: last === null ? 0 : round(last, 1), acceptorCallsAfterClose: calls, drained: quiet >= 8, acceptorCallsPerSecond: perSecond.join(" ") };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -602,8 +604,11 @@ try {
       log(reason);
       result.prefixWatchers = { skipped: reason };
     } else {
-      probe.close();
       if (probe.status !== 200) throw new Error(`prefix probe: ${probe.error}`);
+      // The probe is closed only once it is open (synced): a stream whose client leaves before reading anything is
+      // never stopped by the server (bench/repro/watch-disconnect.mjs), and would scan through every later window.
+      for (let t = 0; t < 600 && probe.openAt === null && probe.error === null; t++) await sleep(100);
+      const probeClose = await closeAll(ctx, [probe]);
       for (let i = 0; i < PREFIX_KEYS; i++) await put(ctx.local, prefixKey(i), "v".repeat(64));
       const one = await openMany(ctx.streams, `/v1/watch?prefix=${encodeURIComponent(PREFIX)}`, "prefix", 1);
       const idle1 = await idleWindow(ctx, "1 prefix watcher", one.watchers);
@@ -627,6 +632,7 @@ try {
       result.prefixWatchers = {
         watchers: PREFIX_WATCHERS,
         keysUnderPrefix: PREFIX_KEYS,
+        probeClose,
         idle1,
         open: { ...open, doRequests: kinds(openCounts), loadavg: load() },
         memory: { before, after, closed, ...memoryPerWatcher(before, after, PREFIX_WATCHERS) },
