@@ -9,8 +9,9 @@
 //
 // Seen on workerd 1.20260426.1 (Miniflare 4.20260426.0): HOLD_MS=2000 stops after 20-30 s (about two heartbeats:
 // the server learns of the disconnect from a failed write); HOLD_MS=0 never stops (2 peeks per 5 s for a key stream,
-// 48 scans per 5 s for a prefix stream, for as long as the process runs). Fixed since: a stream stops on the
-// request's abort signal, or after two heartbeats with nothing read (src/http/event-stream.ts).
+// 48 scans per 5 s for a prefix stream, for as long as the process runs). Still so after the stream learnt to
+// stop on the request's abort signal and after two heartbeats with nothing read (src/http/event-stream.ts): neither
+// reaches it on local workerd.
 import { Miniflare } from "miniflare";
 import { request } from "undici";
 import fs from "node:fs";
