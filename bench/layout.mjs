@@ -35,6 +35,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
+import { cleanup, cleanups } from "./common/cleanups.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -79,17 +80,6 @@ const T0 = performance.now();
 const round = (x, d = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()();
-    } catch (e) {
-      console.error("cleanup:", e?.message ?? e);
-    }
-  }
-}
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-layout-bench-"));
 cleanups.push(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 

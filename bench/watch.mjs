@@ -36,7 +36,8 @@ import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { execFileSync } from "node:child_process";
-import { ROOT, bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
+import { ROOT, bundleWorker, miniflareOptions, ALL_DURABLE_OBJECTS } from "./common/worker-build.mjs";
+import { cleanup, cleanups } from "./common/cleanups.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -79,17 +80,6 @@ function summary(values, d = 1) {
 // ---------------------------------------------------------------------------------------------------------------
 // The server: two Workers in one workerd process
 
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()();
-    } catch (e) {
-      console.error("cleanup:", e?.message ?? e);
-    }
-  }
-}
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
 
 async function quietStart() {
   const seen = [];
@@ -106,12 +96,7 @@ async function startServer() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-watch-bench-"));
   cleanups.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const outfile = await bundleWorker("bench/accounting/watch-entry.ts", path.join(tmp, "worker.js"));
-  const durableObjects = {
-    ACCEPTOR: { className: "Acceptor", useSQLite: true },
-    COLLECTOR: { className: "Collector", useSQLite: true },
-    RECONFIGURER: { className: "LayoutReconfigurer", useSQLite: true },
-    WATCH_HUB: { className: "WatchHub", useSQLite: true },
-  };
+  const durableObjects = ALL_DURABLE_OBJECTS;
   const sys = { binding: "ACCEPTOR", className: "Acceptor", collector: true };
   const { host, port, durableObjectsPersist, ...worker } = miniflareOptions("watchers", sys, outfile, tmp, VARS, { durableObjects });
   const workerLines = [];

@@ -17,19 +17,14 @@ import { request } from "undici";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { bundleWorker, miniflareOptions } from "../common/worker-build.mjs";
+import { ALL_DURABLE_OBJECTS, bundleWorker, miniflareOptions } from "../common/worker-build.mjs";
 
 const kind = process.argv[2] ?? "prefix";
 const holdMs = Number(process.argv[3] ?? "2000");
 const durationS = Number(process.argv[4] ?? "120");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-watch-disconnect-"));
 const outfile = await bundleWorker("bench/accounting/watch-entry.ts", path.join(tmp, "worker.js"));
-const durableObjects = {
-  ACCEPTOR: { className: "Acceptor", useSQLite: true },
-  COLLECTOR: { className: "Collector", useSQLite: true },
-  RECONFIGURER: { className: "LayoutReconfigurer", useSQLite: true },
-  WATCH_HUB: { className: "WatchHub", useSQLite: true },
-};
+const durableObjects = ALL_DURABLE_OBJECTS;
 const sys = { binding: "ACCEPTOR", className: "Acceptor", collector: true };
 const mf = new Miniflare(
   miniflareOptions("repro", sys, outfile, tmp, {}, {
