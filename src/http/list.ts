@@ -8,7 +8,7 @@ import { ApiError, json } from "./errors.js";
 import { MAX_KEY_BYTES } from "./key-path.js";
 import { RETRY_AFTER_SECONDS } from "./outcome.js";
 import type { Method, Operation, Route } from "./route.js";
-import { validate } from "./validation.js";
+import { queryOf, validate } from "./validation.js";
 
 /** Entries per page: 100 unless `limit` says otherwise, at most 1,000. */
 export const DEFAULT_LIST_LIMIT = 100;
@@ -139,15 +139,6 @@ async function listKeysRoute(settings: ListingSettings, request: Request, now: (
   );
 }
 
-/** The parameters, each at most once (access control reads the first `prefix`: a second one must not differ from it). */
-export function queryOf(params: URLSearchParams): Record<string, string> {
-  const query: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);
-    query[name] = value;
-  }
-  return query;
-}
 
 function valueBytes(entries: readonly ListedEntry[]): number {
   return entries.reduce((sum, e) => sum + e.state.value.byteLength, 0);

@@ -30,3 +30,13 @@ export function invalidArgument(error: z.ZodError): ApiError {
   const message = issue?.message ?? "invalid request";
   return new ApiError(400, "invalid_argument", field === "" || message.includes(field) ? message : `"${field}": ${message}`);
 }
+
+/** The parameters, each at most once (400 naming one given twice: access control reads the first `prefix`, so a second one must not differ from it). */
+export function queryOf(params: URLSearchParams): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);
+    query[name] = value;
+  }
+  return query;
+}

@@ -7,7 +7,7 @@ import { eventStreamResponse } from "./event-stream.js";
 import { decodeKey } from "./key-path.js";
 import { isText } from "./list.js";
 import type { Method, Operation, Route } from "./route.js";
-import { validate } from "./validation.js";
+import { queryOf, validate } from "./validation.js";
 import { watchKey, type WaitSettings } from "./wait.js";
 
 
@@ -84,13 +84,7 @@ export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSe
 
 /** Where a stream resumes: `Last-Event-ID` (what EventSource sends on reconnect), else `since`, else 0 (everything). */
 export function resumeVersion(request: Request): number {
-  const params = new URL(request.url).searchParams;
-  const query: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (Object.hasOwn(query, name)) throw new ApiError(400, "invalid_argument", `"${name}" is given more than once`);
-    query[name] = value;
-  }
-  const { since } = validate(WatchQuery, query);
+  const { since } = validate(WatchQuery, queryOf(new URL(request.url).searchParams));
   const last = request.headers.get("last-event-id");
   if (last !== null && last.trim() !== "") {
     if (!versionText(LAST_EVENT_ID).safeParse(last.trim()).success) throw new ApiError(400, "invalid_argument", LAST_EVENT_ID.error);

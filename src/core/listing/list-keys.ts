@@ -4,7 +4,7 @@ import type { Outcome } from "../proposer.js";
 import { isLive, type RegisterState } from "../register.js";
 import { compareKeys, prefixEnd } from "./key-order.js";
 import { mergePages } from "./merge-pages.js";
-import { scanAll, type ScanGroup, type ScanView } from "./scan-groups.js";
+import { MAX_REFRESHES, refreshBefore, scanAll, type ScanGroup, type ScanView } from "./scan-groups.js";
 
 export type { ScanGroup, ScanView } from "./scan-groups.js";
 
@@ -50,9 +50,6 @@ export type ListResult =
   /** `next`: pass it as `after` for the next page; null when the listing is complete. */
   | { readonly kind: "listed"; readonly entries: readonly ListedEntry[]; readonly next: string | null; readonly steps: number; readonly reads: number }
   | { readonly kind: "unavailable"; readonly reason: string };
-
-/** Reloads of the layout one page may make when acceptors serve a newer epoch. */
-const MAX_REFRESHES = 2;
 
 /** Keys of locks and other internal registers start with a control character; valid keys never do. */
 export const INTERNAL_KEY = /[\u0000-\u001f\u007f-\u009f]/;
@@ -105,9 +102,7 @@ export async function listKeys(ports: ListingPorts, options: ListOptions): Promi
         // A newer layout exists (every change installs its epoch on a majority of a group this layout knows, so the
         // majority scanned shows it): its new groups may hold keys this one does not. Reload, and redo this step.
         refreshes++;
-        const left = clock.timer(Math.max(0, started + options.deadlineMs - clock.now()));
-        await Promise.race([ports.refresh(scanned.epoch), left.fired]);
-        left.cancel();
+        await refreshBefore((epoch) => ports.refresh(epoch), scanned.epoch, clock, started + options.deadlineMs);
         continue;
       }
       const pages = scanned.pages;

@@ -59,3 +59,13 @@ export async function scanAll(
   }
   return { pages, epoch };
 }
+
+/** Reloads of the layout one listing or scan may make when acceptors serve a newer epoch than the one at hand. */
+export const MAX_REFRESHES = 2;
+
+/** Waits for `refresh(servedEpoch)`, but not past `deadline`: a reload that hangs must not hold the caller past it. */
+export async function refreshBefore(refresh: (servedEpoch: number) => Promise<void>, servedEpoch: number, clock: Clock, deadline: number): Promise<void> {
+  const left = clock.timer(Math.max(0, deadline - clock.now()));
+  await Promise.race([refresh(servedEpoch), left.fired]);
+  left.cancel();
+}

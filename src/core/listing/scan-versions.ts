@@ -1,7 +1,7 @@
 import { compareKeys } from "./key-order.js";
 import { FIRST_VALID, INTERNAL_KEY, type ListingPorts } from "./list-keys.js";
 import { mergePages } from "./merge-pages.js";
-import { scanAll } from "./scan-groups.js";
+import { MAX_REFRESHES, refreshBefore, scanAll } from "./scan-groups.js";
 
 export interface VersionScanOptions {
   /** Keys asked of each acceptor per step. */
@@ -22,9 +22,6 @@ export type VersionScan =
   | { readonly kind: "scanned"; readonly versions: ReadonlyMap<string, number | null> }
   | { readonly kind: "unavailable"; readonly reason: string }
   | { readonly kind: "too_many" };
-
-/** Restarts of a scan when acceptors serve a newer layout than the one at hand. */
-const MAX_REFRESHES = 2;
 
 /**
  * The keys under `prefix` with the version each one's acceptors accepted, from a majority of every group: what a
@@ -50,9 +47,7 @@ export async function scanVersions(ports: Pick<ListingPorts, "groups" | "refresh
       if (scanned.epoch > view.epoch && refreshes < MAX_REFRESHES) {
         // A newer layout: its groups may hold newer states of keys already passed. Reload and scan again from the start.
         refreshes++;
-        const left = clock.timer(Math.max(0, started + options.deadlineMs - clock.now()));
-        await Promise.race([ports.refresh(scanned.epoch), left.fired]);
-        left.cancel();
+        await refreshBefore((epoch) => ports.refresh(epoch), scanned.epoch, clock, started + options.deadlineMs);
         continue restart;
       }
       const merged = mergePages(scanned.pages, compareKeys);

@@ -38,14 +38,11 @@ export class LocalHints implements HintSource {
   }
 
   readonly publish: HintSink = (key, version) => {
-    const told = [...(this.listeners.get(key) ?? [])].map((listener) => () => listener(version));
-    for (const { prefix, onHint } of this.prefixListeners) if (key.startsWith(prefix)) told.push(() => onHint(key, version));
-    for (const tell of told) {
-      try {
-        tell();
-      } catch {
-        // A watcher's failure is its own: the others still hear of the change.
-      }
+    // Copies: a listener may unsubscribe while it is told. Every write publishes, so nothing is built when nobody listens.
+    const keyListeners = this.listeners.get(key);
+    if (keyListeners !== undefined) for (const listener of [...keyListeners]) tell(() => listener(version));
+    if (this.prefixListeners.size > 0) {
+      for (const { prefix, onHint } of [...this.prefixListeners]) if (key.startsWith(prefix)) tell(() => onHint(key, version));
     }
   };
 
@@ -57,6 +54,15 @@ export class LocalHints implements HintSource {
   /** Prefix subscriptions (for tests and metrics). */
   get watchedPrefixes(): number {
     return this.prefixListeners.size;
+  }
+}
+
+/** A watcher's failure is its own: the others still hear of the change. */
+function tell(listener: () => void): void {
+  try {
+    listener();
+  } catch {
+    // Swallowed on purpose (see above).
   }
 }
 

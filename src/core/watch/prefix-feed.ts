@@ -1,6 +1,6 @@
 import type { VersionScan } from "../listing/scan-versions.js";
 import type { Clock } from "../ports.js";
-import type { Outcome, Registers } from "../proposer.js";
+import type { Registers } from "../proposer.js";
 import { KeyFeed, type KeyEvent } from "./key-feed.js";
 
 /** What a watcher of a prefix gets: a key's state, the end of the first look at every key, or the end of the feed. */
@@ -145,7 +145,7 @@ function limited(read: Registers["read"], concurrency: number): Registers["read"
     if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
     running++;
     try {
-      return (await read(key)) as Outcome;
+      return await read(key);
     } finally {
       running--;
       waiting.shift()?.();
