@@ -10,7 +10,6 @@ import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
 import { watchKey, type WaitSettings } from "./wait.js";
 
-
 const SINCE = { error: '"since" must be a non-negative integer (a version)' };
 const LAST_EVENT_ID = { error: '"Last-Event-ID" must be a non-negative integer (a version)' };
 

@@ -4,7 +4,12 @@ import { HUB_COUNT, hubObjectName, hubOf, type HintMessage } from "./watch-hub.j
 
 /** The hub object of a key in a cluster. */
 export function hubStub(namespace: DurableObjectNamespace<WatchHub>, cluster: string, key: string): DurableObjectStub<WatchHub> {
-  return namespace.get(namespace.idFromName(hubObjectName(cluster, hubOf(key))));
+  return hubAt(namespace, cluster, hubOf(key));
+}
+
+/** Hub number `hub` of a cluster. */
+function hubAt(namespace: DurableObjectNamespace<WatchHub>, cluster: string, hub: number): DurableObjectStub<WatchHub> {
+  return namespace.get(namespace.idFromName(hubObjectName(cluster, hub)));
 }
 
 /**
@@ -73,8 +78,7 @@ function hubSocket(namespace: DurableObjectNamespace<WatchHub>, cluster: string,
   };
   const open = async () => {
     try {
-      const stub = namespace.get(namespace.idFromName(hubObjectName(cluster, hub)));
-      const response = await stub.fetch(`https://hub/subscribe?${query}`, { headers: { upgrade: "websocket" } });
+      const response = await hubAt(namespace, cluster, hub).fetch(`https://hub/subscribe?${query}`, { headers: { upgrade: "websocket" } });
       const ws = response.webSocket;
       if (ws === null) throw new Error(`the hub answered ${response.status} without a WebSocket`);
       ws.accept();
