@@ -49,6 +49,8 @@ export interface CoordinatorSettings {
   readonly pollMs: number;
   /** Budget of an atomic multi-key read. */
   readonly readDeadlineMs: number;
+  /** How many double reads an atomic multi-key read tries before it reads under intents (default 3). */
+  readonly snapshotTries?: number;
   /** Negative controls for the simulator only. */
   readonly bug?: "commit-unchecked-intent" | "single-round-snapshot";
 }
@@ -77,7 +79,11 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   if (invalid !== null) return { kind: "invalid", reason: invalid };
   const keys = keysOf(request);
   const checkpoint = ports.checkpoint ?? (async () => {});
-  if (isReadOnly(request)) return readOnly(ports, settings, txn, request, keys);
+  if (isReadOnly(request)) {
+    const read = await readOnly(ports, settings, txn, request, keys);
+    // Keys that moved between every two rounds: take the snapshot under intents instead (below), which cannot starve.
+    if (read !== "moving") return read;
+  }
 
   const raw = ports.registers;
   const startedAt = ports.clock.now();
@@ -199,8 +205,15 @@ function resolveAll(ports: CoordinatorPorts, keys: readonly string[], txn: strin
   return work;
 }
 
-async function readOnly(ports: CoordinatorPorts, settings: CoordinatorSettings, txn: string, request: TxnRequest, keys: readonly string[]): Promise<TxnOutcome> {
-  const snapshot = await readSnapshot(ports.reads, keys, ports.clock, settings.readDeadlineMs, settings.bug === "single-round-snapshot");
+/**
+ * An atomic multi-key read by reading twice (snapshot.ts), at most `snapshotTries` times. Under intents instead
+ * (the fallback), the gets answer the states the intents locked: every key holds them from its placement to its
+ * resolution, so all at once at the moment the last intent was placed, inside the call.
+ */
+async function readOnly(ports: CoordinatorPorts, settings: CoordinatorSettings, txn: string, request: TxnRequest, keys: readonly string[]): Promise<TxnOutcome | "moving"> {
+  // Half the budget: the other half is the fallback's.
+  const snapshot = await readSnapshot(ports.reads, keys, ports.clock, settings.readDeadlineMs / 2, settings.snapshotTries ?? 3, settings.bug === "single-round-snapshot");
+  if (snapshot.kind === "moving") return "moving";
   if (snapshot.kind === "unavailable") return { kind: "unavailable", reason: snapshot.reason, txn };
   const succeeded = keys.every((key) => comparesHoldOn(request, key, snapshot.states.get(key) ?? null));
   const ops = succeeded ? request.success : request.failure;

@@ -14,19 +14,23 @@ import { isLive, versionOf, type Register } from "../register.js";
  * any instant of that gap every key held what the reads returned: that instant is the snapshot's point, inside the
  * call. Without the second round, a transaction committing between two first reads would be seen half.
  *
- * Why not read intents: they would make a read cost a record and an intent write per key and block writers; the
+ * Why not read intents first: they make a read cost a record and an intent write per key and block writers; the
  * double read costs two rounds of (usually one-round-trip) reads and blocks nobody. Under a steady stream of writes
- * to the keys it may retry until its deadline (then it is unavailable, and nothing was changed).
+ * to the keys it may never see two equal rounds: after `maxTries` it gives up ("moving"), and the coordinator falls
+ * back to read intents (coordinator.ts), which cannot starve.
  */
 export type SnapshotOutcome =
   | { readonly kind: "read"; readonly states: ReadonlyMap<string, Register>; readonly tries: number }
-  | { readonly kind: "unavailable"; readonly reason: string };
+  | { readonly kind: "unavailable"; readonly reason: string }
+  /** The keys moved between every two rounds, `maxTries` times: nothing is wrong, but no snapshot was seen. */
+  | { readonly kind: "moving"; readonly tries: number };
 
 export async function readSnapshot(
   registers: Registers,
   keys: readonly string[],
   clock: Clock,
   deadlineMs: number,
+  maxTries = Infinity,
   /** Negative control for the simulator only: answer the first round unchecked. */
   bugSingleRound = false,
 ): Promise<SnapshotOutcome> {
@@ -45,7 +49,8 @@ export async function readSnapshot(
   // One key: a single linearizable read is its own snapshot.
   if ((bugSingleRound || keys.length === 1) && typeof first !== "string") return { kind: "read", states: first, tries: 1 };
   for (let tries = 1; ; tries++) {
-    if (clock.now() >= deadline) return { kind: "unavailable", reason: typeof first === "string" ? first : "keys kept changing" };
+    if (typeof first !== "string" && (tries > maxTries || clock.now() >= deadline)) return { kind: "moving", tries };
+    if (clock.now() >= deadline) return { kind: "unavailable", reason: first as string };
     const second = await round();
     const before = first;
     if (typeof before !== "string" && typeof second !== "string" && keys.every((k) => same(before.get(k) ?? null, second.get(k) ?? null))) {
