@@ -5,7 +5,7 @@ import { BANK_CONTROLS, BANK_SCENARIOS, findBankScenario, replayBankCommand } fr
 // Multi-key transactions (issue 23), see txn/bank.ts and txn/check.ts. SIM_TXN_SEEDS=N seeds per scenario (CI: a
 // few), SIM_TXN_FIRST_SEED to start elsewhere, SIM_TXN_ONLY=name to run one scenario; SIM_TXN_SCENARIO and
 // SIM_TXN_SEED replay one run with its log.
-const SEEDS = Number(process.env.SIM_TXN_SEEDS ?? "6");
+const SEEDS = Number(process.env.SIM_TXN_SEEDS ?? "8");
 const FIRST = Number(process.env.SIM_TXN_FIRST_SEED ?? "1");
 const ONLY = process.env.SIM_TXN_ONLY;
 const replay = process.env.SIM_TXN_SCENARIO;
@@ -36,7 +36,7 @@ describe.skipIf(replay !== undefined)("transactions: the bank under every fault"
   for (const control of BANK_CONTROLS.filter((s) => ONLY === undefined || s.name === ONLY)) {
     it(`${control.name} (negative control: ${control.summary}) is caught`, async () => {
       let caught = 0;
-      const seeds = Math.min(SEEDS, 20);
+      const seeds = SEEDS;
       let example = "";
       // Which checkers caught it, in how many seeds each.
       const by = new Map<string, number>();

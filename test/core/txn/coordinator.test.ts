@@ -182,6 +182,27 @@ describe("atomic multi-key reads", () => {
     expect(out.kind === "committed" && out.results.map((r) => dec(r.state ?? undefined))).toEqual(["10", "5"]);
   });
 
+  it("falls back to intents when the keys move between every two rounds, and still answers one snapshot", async () => {
+    const { raw, ports } = world({ a: 10, b: 0 });
+    // Every read of b is followed by a plain write of b: no two rounds ever agree.
+    const reads = {
+      read: async (key: string) => {
+        const o = await ports().reads.read(key);
+        if (key === "b" && raw.states.get("b")?.intent === undefined) await raw.change("b", increment(1));
+        return o;
+      },
+      change: ports().reads.change.bind(ports().reads),
+    };
+    raw.calls.length = 0;
+    const out = await runTransaction({ ...ports(), reads }, SETTINGS, "r1", readAll);
+    expect(out.kind).toBe("committed");
+    expect(raw.calls.filter((c) => c.startsWith("txn.place")).sort()).toEqual(["txn.place a", "txn.place b"]);
+    // The answer is the state the intents locked: b as it stood when its intent was placed.
+    const b = out.kind === "committed" ? out.results[1]!.state : null;
+    expect(b?.version).toBe(raw.states.get("b")?.version);
+    expect(raw.states.get("b")?.intent).toBeUndefined();
+  });
+
   it("evaluates comparisons on the snapshot", async () => {
     const { ports } = world({ a: 10, b: 0 });
     const out = await runTransaction(ports(), SETTINGS, "r1", { compare: [{ key: "a", exists: false }], success: [{ op: "get", key: "a" }], failure: [{ op: "get", key: "b" }] });
