@@ -170,9 +170,10 @@ async function place(
     const other = outcome.refusal.current?.intent;
     if (outcome.refusal.code !== "intent_present" || other === undefined) return { kind: "failed", reason: `intent on ${JSON.stringify(key)} refused` };
     const fate = await fateOf(raw, other, ports.clock.now(), settings.staleMs);
+    // A decided intent is resolved and the placement tried again, as long as the lock wait lasts.
     if (fate.kind === "decided") {
       await resolveOn(raw, key, other, fate.resolution);
-      continue;
+      if (ports.clock.now() < giveUpAt) continue;
     }
     if (ports.clock.now() + pause >= giveUpAt) return { kind: "failed", reason: `${JSON.stringify(key)} is held by transaction ${other.txn}` };
     await ports.clock.timer(pause).fired;

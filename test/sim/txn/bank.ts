@@ -67,6 +67,8 @@ export interface BankReport {
     succeeded: number;
     compareFailed: number;
     unavailable: number;
+    /** Of the unavailable ones: gave up on a key held by another pending transaction (lockWaitMs). */
+    conflicts: number;
     unknown: number;
     killed: number;
     unknownApplied: number;
@@ -103,7 +105,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
   const shardOf = (key: string) => (key.startsWith("acc-") ? Number(key.slice(4)) % scenario.shards : hash32(key) % scenario.shards);
   const violations: string[] = [];
   const history = new History();
-  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, killedAt: {} };
+  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, killedAt: {} };
   const stats: RoundStats = { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: null };
   const settings: TxnSettings = { staleMs: scenario.txn.staleMs, pollMs: 2, deadlineMs: CONFIG.deadlineMs, ...(scenario.bug === "read-pending-intent" ? { bugReadPendingIntent: true } : {}) };
   const coordinatorSettings: CoordinatorSettings = {
@@ -222,6 +224,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       violations.push(`[protocol] transfer ${txn} invalid: ${outcome.reason}`);
     } else {
       counts.unavailable++;
+      if (outcome.kind === "unavailable" && outcome.reason.includes("is held by transaction")) counts.conflicts++;
       history.transfers.push({ txn, from, to, amount, call, ending: outcome.kind === "refused" ? "refused" : "unavailable" });
     }
     return outcome;
