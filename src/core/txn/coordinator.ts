@@ -149,6 +149,9 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   return { kind: "committed", succeeded, results, txn };
 }
 
+/** How many decided intents in its way one placement resolves before it gives up. */
+const MAX_RESOLVED = 4;
+
 /** Places the intent on one key, resolving or waiting for another transaction's intent found there. */
 async function place(
   ports: CoordinatorPorts,
@@ -162,6 +165,7 @@ async function place(
   const raw = ports.registers;
   const giveUpAt = ports.clock.now() + settings.lockWaitMs;
   let pause = settings.pollMs;
+  let resolved = 0;
   for (;;) {
     const change = settings.bug === "commit-unchecked-intent" ? overwritingPlace(txn, record, startedAt, request, key) : placeIntent(txn, record, startedAt, request, key);
     const outcome = await raw.change(key, change);
@@ -170,10 +174,11 @@ async function place(
     const other = outcome.refusal.current?.intent;
     if (outcome.refusal.code !== "intent_present" || other === undefined) return { kind: "failed", reason: `intent on ${JSON.stringify(key)} refused` };
     const fate = await fateOf(raw, other, ports.clock.now(), settings.staleMs);
-    // A decided intent is resolved and the placement tried again, as long as the lock wait lasts.
-    if (fate.kind === "decided") {
+    // A decided intent is resolved and the placement tried again (each time progress: that intent is gone), a few
+    // times at most, however long it took.
+    if (fate.kind === "decided" && ++resolved <= MAX_RESOLVED) {
       await resolveOn(raw, key, other, fate.resolution);
-      if (ports.clock.now() < giveUpAt) continue;
+      continue;
     }
     if (ports.clock.now() + pause >= giveUpAt) return { kind: "failed", reason: `${JSON.stringify(key)} is held by transaction ${other.txn}` };
     await ports.clock.timer(pause).fired;
