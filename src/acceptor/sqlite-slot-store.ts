@@ -3,6 +3,7 @@ import { NO_FLOOR, type Floor, type KeyVersion, type Slot, type SlotStore } from
 import { keyHash } from "../core/key-hash.js";
 import { compareKeys, prefixEnd } from "../core/listing/key-order.js";
 import type { LineageEntry, Register } from "../core/register.js";
+import { decodeIntent, encodeIntent } from "../core/txn/intent-codec.js";
 
 type Row = {
   promised_counter: number | null;
@@ -15,6 +16,10 @@ type Row = {
   content_type: string | null;
   origin: string | null;
   lineage: string | null;
+  /** A multi-key transaction's intent (src/core/txn/intent-codec.ts); null for none. Added after lineage. */
+  intent?: string | null;
+  /** Invisible changes since `version` (RegisterState.hidden); null for 0. Added after lineage. */
+  hidden?: number | null;
 };
 
 /**
@@ -62,6 +67,9 @@ export class SqliteSlotStore implements SlotStore {
     // Tables made before the lineage column existed get it added (it is optional in the register).
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(slots)").toArray();
     if (!columns.some((c) => c.name === "lineage")) sql.exec("ALTER TABLE slots ADD COLUMN lineage TEXT");
+    // Likewise the transactions' intents (issue 23): rows from before read as holding none.
+    if (!columns.some((c) => c.name === "intent")) sql.exec("ALTER TABLE slots ADD COLUMN intent TEXT");
+    if (!columns.some((c) => c.name === "hidden")) sql.exec("ALTER TABLE slots ADD COLUMN hidden INTEGER");
     // Deleted keys for the collector to find, oldest first; only tombstones are indexed, live rows pay nothing.
     sql.exec("CREATE INDEX IF NOT EXISTS slots_tombstones ON slots (accepted_counter) WHERE tombstone = 1");
     sql.exec(`CREATE TABLE IF NOT EXISTS floors (
@@ -93,7 +101,7 @@ export class SqliteSlotStore implements SlotStore {
     const s = slot.state;
     this.sql.exec(
       `INSERT OR REPLACE INTO slots (key, promised_counter, promised_proposer, accepted_counter, accepted_proposer,
-        version, tombstone, value, content_type, origin, lineage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        version, tombstone, value, content_type, origin, lineage, intent, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       key,
       slot.promised?.counter ?? null,
       slot.promised?.proposer ?? null,
@@ -105,6 +113,8 @@ export class SqliteSlotStore implements SlotStore {
       s?.contentType ?? null,
       s?.origin ?? null,
       s?.lineage === undefined ? null : encodeLineage(s.lineage),
+      s?.intent === undefined ? null : encodeIntent(s.intent),
+      s?.hidden ?? null,
     );
   }
 
@@ -216,21 +226,26 @@ function register(row: Row): Register {
     contentType: row.content_type ?? "",
     origin: row.origin ?? "",
     ...(row.lineage === null ? {} : { lineage: decodeLineage(row.lineage) }),
+    ...(row.intent === null || row.intent === undefined ? {} : { intent: decodeIntent(row.intent) }),
+    ...(row.hidden === null || row.hidden === undefined || row.hidden === 0 ? {} : { hidden: row.hidden }),
   };
 }
 
 /**
  * Lineage as compact text, `version origin` pairs joined by newlines: cheaper to write and parse than JSON on every
- * acceptor read and write (origins are proposer-made ids without whitespace).
+ * acceptor read and write (origins are proposer-made ids without whitespace). An entry with hidden changes (see
+ * RegisterState.hidden) writes its version as `version+hidden`; rows from before read as they always did.
  */
 export function encodeLineage(lineage: readonly LineageEntry[]): string {
-  return lineage.map((e) => `${e.version} ${e.origin}`).join("\n");
+  return lineage.map((e) => `${e.version}${e.hidden ? `+${e.hidden}` : ""} ${e.origin}`).join("\n");
 }
 
 export function decodeLineage(text: string): LineageEntry[] {
   if (text === "") return [];
   return text.split("\n").map((line) => {
     const space = line.indexOf(" ");
-    return { version: Number(line.slice(0, space)), origin: line.slice(space + 1) };
+    const [version, hidden] = line.slice(0, space).split("+");
+    const origin = line.slice(space + 1);
+    return hidden === undefined ? { version: Number(version), origin } : { version: Number(version), origin, hidden: Number(hidden) };
   });
 }

@@ -129,7 +129,8 @@ function onAccept(store: SlotStore, slot: Slot, { key, ballot, state, promiseNex
 function onForget(store: SlotStore, { key, ballot }: Forget): AcceptorReply {
   const row = store.read(key);
   if (row === undefined) return { type: "forgotten" };
-  if (compareBallots(row.accepted, ballot) !== 0 || isLive(row.state)) return rejected(row);
+  // A tombstone holding a transaction's intent is not garbage: the transaction may still create the key.
+  if (compareBallots(row.accepted, ballot) !== 0 || isLive(row.state) || row.state?.intent !== undefined) return rejected(row);
   const floor = store.floor(key);
   store.remove(key, {
     ballot: maxBallot(floor.ballot, maxBallot(row.promised, row.accepted)),

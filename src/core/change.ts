@@ -9,7 +9,12 @@ export type Refusal =
   /** A lock held by another owner (lock.ts). */
   | { readonly code: "lock_held"; readonly current: Register }
   /** A renew or release by someone who does not hold the lock with that token (lock.ts). */
-  | { readonly code: "not_holder"; readonly current: Register };
+  | { readonly code: "not_holder"; readonly current: Register }
+  /**
+   * An unresolved intent of a multi-key transaction is on the key (`current.intent` names it): resolve it first
+   * (src/core/txn/). Never answered to a client: the transaction-aware registers resolve and retry.
+   */
+  | { readonly code: "intent_present"; readonly current: Register };
 
 export type Decision =
   | { readonly kind: "apply"; readonly next: Register }

@@ -56,7 +56,8 @@ export async function collect(key: string, deps: CollectorDeps): Promise<Collect
   deps.ballots.observe(promised.highestSeen);
   if (majority.voteResult(promised.votes) !== "won") return { kind: "retry", reason: "no majority promised" };
   const current = highestAccepted(promised.granted.map((g) => g.reply));
-  if (isLive(current)) return { kind: "live" };
+  // A tombstone holding a transaction's intent counts as live: the transaction may still create the key.
+  if (isLive(current) || current?.intent !== undefined) return { kind: "live" };
   if (promised.result !== "won") return { kind: "retry", reason: "not every acceptor promised" };
 
   const accepted = await runRound<Accepted>(everyone, "accepted", (i) => send(i, { type: "accept", key, ballot, state: current }), deps.clock, deps.roundTimeoutMs);

@@ -1,5 +1,5 @@
 import type { Change, Refusal } from "./change.js";
-import { LINEAGE_LENGTH, lineageOf, type Register } from "./register.js";
+import { LINEAGE_LENGTH, lineageOf, type LineageEntry, type Register } from "./register.js";
 
 /** What one change of a composed round did, at its place in the composition order. */
 export type StepResult =
@@ -32,7 +32,8 @@ export function compose(changes: readonly Change[], current: Register, origin: s
   }
   if (state === current || state === null) return { next: state, steps };
   // The round's versions all come from one origin: one lineage entry up to the final version.
-  const final = { ...state, lineage: [{ origin, version: state.version }, ...lineageOf(current)].slice(0, LINEAGE_LENGTH) };
+  const entry: LineageEntry = state.hidden ? { origin, version: state.version, hidden: state.hidden } : { origin, version: state.version };
+  const final = { ...state, lineage: [entry, ...lineageOf(current)].slice(0, LINEAGE_LENGTH) };
   // The last change's caller is answered with the very state accepted.
   return { next: final, steps: steps.map((step) => (step.kind === "applied" && step.state === state ? { ...step, state: final } : step)) };
 }

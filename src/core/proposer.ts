@@ -5,7 +5,7 @@ import { compose, type Composition } from "./compose.js";
 import type { AcceptorReply, KeyedRequest, Peeked, Promised } from "./messages.js";
 import type { Clock, Random, Transport } from "./ports.js";
 import type { AcceptorId, QuorumConfig } from "./quorum/quorum-config.js";
-import { COLLECTED_ORIGIN, lineageOf, versionOf, type Register } from "./register.js";
+import { COLLECTED_ORIGIN, comparePositions, lineageOf, positionOf, type Position, type Register } from "./register.js";
 import { highestAccepted, runRound, type Fanout, type Granted } from "./round.js";
 import { PromiseCache, type HeldPromise } from "./promise-cache.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./admission.js";
@@ -417,13 +417,14 @@ export class Proposer {
     // differ (built on different states found by different prepares), and recovery must tell which one a lineage names.
     let candidates = 0;
     const nextOrigin = () => (++candidates === 1 ? requestOrigin : `${requestOrigin}.${candidates}`);
-    // Lowest version among the states this request has proposed; Infinity while it has proposed none.
-    let lowestCandidate = Infinity;
+    // Lowest position (version, then hidden changes: see positionOf) among the states this request has proposed;
+    // null while it has proposed none.
+    let lowestCandidate: Position | null = null;
     // The state each of our candidates was computed from, by the candidate's origin.
     const bases = new Map<string, Register>();
     const all = (outcome: Outcome): Outcome[] => changes.map(() => outcome);
     const giveUp = (reason: string): Outcome[] =>
-      all(lowestCandidate === Infinity ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
+      all(lowestCandidate === null ? { kind: "unavailable", reason, stats } : { kind: "unknown", reason, stats });
 
     for (;;) {
       if (stats.attempts > 0) {
@@ -445,7 +446,7 @@ export class Proposer {
       // Phase 1, skipped when our previous accept on this key already carried the promise for this ballot.
       let ballot: Ballot;
       let current: Register;
-      const held = lowestCandidate === Infinity ? this.promises.take(key) : undefined;
+      const held = lowestCandidate === null ? this.promises.take(key) : undefined;
       // Checking an old promise may take a peek round.
       if (held !== undefined) this.extend(batch, 0);
       const cached = held !== undefined && (await this.stillUsable(key, route, held, deadline, stats)) ? held : undefined;
@@ -478,7 +479,7 @@ export class Proposer {
 
       let composition: Composition;
       let origin = "";
-      if (lowestCandidate === Infinity) {
+      if (lowestCandidate === null) {
         origin = nextOrigin();
         composition = compose(changes, current, origin);
       } else {
@@ -499,7 +500,8 @@ export class Proposer {
 
       const next = composition.next;
       if (next !== current) {
-        lowestCandidate = Math.min(lowestCandidate, versionOf(next));
+        const position = positionOf(next);
+        if (lowestCandidate === null || comparePositions(position, lowestCandidate) < 0) lowestCandidate = position;
         bases.set(origin, current);
         batch.acceptSent = true;
       }
@@ -576,7 +578,9 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
 
 /**
  * After an accept no majority confirmed, a fresh prepare found `current` as the highest accepted state. Our candidate
- * states carry the origins in `ours` (with the state each was built on) and versions of at least `lowestCandidate`.
+ * states carry the origins in `ours` (with the state each was built on) and positions of at least `lowestCandidate`
+ * (a position is the version, then the count of invisible changes since it: it grows strictly with every change, as
+ * the version alone did before transactions' intents, which change a key without changing its visible version).
  * If one of them is in the past of `current`, the lineage shows its origin (when it reaches back that far), which
  * names the very candidate: two of them may share a version. If the lineage reaches back to `lowestCandidate` or
  * below without it, none is: and once we accept over `current` at a higher ballot, none ever can be chosen.
@@ -586,7 +590,7 @@ function addStats(a: RoundStats, b: RoundStats): RoundStats {
  * since). Versions up to it were made by changes nobody can name any more, ours possibly among them: when it reaches
  * our lowest candidate, nothing tells.
  */
-function recover(current: Register, ours: ReadonlyMap<string, Register>, lowestCandidate: number):
+function recover(current: Register, ours: ReadonlyMap<string, Register>, lowestCandidate: Position):
   | { kind: "ours"; origin: string }
   | { kind: "lost" }
   | { kind: "unknown" } {
@@ -595,9 +599,9 @@ function recover(current: Register, ours: ReadonlyMap<string, Register>, lowestC
   const mine = lineage.find((entry) => ours.has(entry.origin));
   if (mine !== undefined) return { kind: "ours", origin: mine.origin };
   const collected = lineage.find((entry) => entry.origin === COLLECTED_ORIGIN);
-  if (collected !== undefined && collected.version >= lowestCandidate) return { kind: "unknown" };
+  if (collected !== undefined && comparePositions(positionOf(collected), lowestCandidate) >= 0) return { kind: "unknown" };
   const oldest = lineage[lineage.length - 1];
-  if (versionOf(current) <= lowestCandidate || (oldest !== undefined && oldest.version <= lowestCandidate)) {
+  if (comparePositions(positionOf(current), lowestCandidate) <= 0 || (oldest !== undefined && comparePositions(positionOf(oldest), lowestCandidate) <= 0)) {
     return { kind: "lost" };
   }
   return { kind: "unknown" };

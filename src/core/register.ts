@@ -1,3 +1,5 @@
+import type { Intent } from "./txn/intent.js";
+
 /**
  * The register: the value CASPaxos agrees on for one key. Every change produces a new state with the next version;
  * a delete is a state too (a tombstone), so versions keep growing across deletes and are never reused.
@@ -20,11 +22,42 @@ export interface RegisterState {
    * is in the past of the current state.
    */
   readonly lineage?: readonly LineageEntry[];
+  /**
+   * A multi-key transaction's intent on this key (src/core/txn/intent.ts): `value`, `contentType` and `version` are
+   * still the state before the transaction; the intent says what the key becomes if its record commits.
+   */
+  readonly intent?: Intent;
+  /**
+   * Changes since this `version` was made that left the visible state as it was (placing or dropping a transaction's
+   * intent); absent: 0. `version` counts visible changes only (ETags and fencing tokens keep their meaning), so the
+   * proposer's recovery orders states by (version, hidden), which grows with every change. See positionOf.
+   */
+  readonly hidden?: number;
 }
 
 export interface LineageEntry {
   readonly origin: string;
   readonly version: number;
+  /** The `hidden` count of the state this entry's change produced (absent: 0). */
+  readonly hidden?: number;
+}
+
+/**
+ * Where a state stands in its key's chain of changes: every change moves it strictly up. A visible change raises
+ * `version` (and `hidden` starts again at 0); an invisible one (a transaction's intent placed or dropped) raises
+ * `hidden` only. Recovery of lost accepts needs this strict order; versions alone are no longer strict.
+ */
+export interface Position {
+  readonly version: number;
+  readonly hidden: number;
+}
+
+export function positionOf(r: Register | LineageEntry): Position {
+  return r === null ? { version: 0, hidden: 0 } : { version: r.version, hidden: r.hidden ?? 0 };
+}
+
+export function comparePositions(a: Position, b: Position): number {
+  return a.version !== b.version ? a.version - b.version : a.hidden - b.hidden;
 }
 
 export const LINEAGE_LENGTH = 8;
@@ -38,7 +71,7 @@ export const COLLECTED_ORIGIN = "";
 /** The lineage of a state, including the state's own origin when it is missing (states made before lineage). */
 export function lineageOf(r: Register): readonly LineageEntry[] {
   if (r === null) return [];
-  return r.lineage ?? [{ origin: r.origin, version: r.version }];
+  return r.lineage ?? [{ origin: r.origin, version: r.version, ...(r.hidden ? { hidden: r.hidden } : {}) }];
 }
 
 /** null: no state was ever accepted for the key. */

@@ -176,3 +176,31 @@ describe("the layering of src/", () => {
     });
   }
 });
+
+/**
+ * Inside core, multi-key transactions (src/core/txn/, issue 23) sit on top of the single-key protocol: they use the
+ * proposer through its `Registers` and the change functions, and the protocol knows nothing of them, except the
+ * shape of an intent, which the register state carries (a type-only import: register.ts). So the single-key code
+ * cannot come to depend on transactions, and txn/ stays one folder to read.
+ */
+const coreDir = join(srcDir, "core");
+const txnDir = join(coreDir, "txn");
+const MAY_IMPORT_TXN_TYPES: readonly string[] = ["register.ts"];
+
+describe("src/core/txn sits on top of the single-key protocol", () => {
+  for (const file of files.filter((f) => f.startsWith(coreDir + sep) && !f.startsWith(txnDir + sep))) {
+    const name = relative(coreDir, file);
+    it(`core/${name} imports nothing of txn/${MAY_IMPORT_TXN_TYPES.includes(name) ? " but types" : ""}`, () => {
+      const intoTxn = importsOf(readFileSync(file, "utf8")).filter(({ specifier }) => specifier.startsWith(".") && resolve(dirname(file), specifier).startsWith(txnDir + sep));
+      const allowed = MAY_IMPORT_TXN_TYPES.includes(name) ? intoTxn.filter((i) => !i.typeOnly) : intoTxn;
+      expect(allowed.map((i) => i.specifier)).toEqual([]);
+    });
+  }
+
+  it("has its files", () => {
+    const names = files.filter((f) => f.startsWith(txnDir + sep)).map((f) => relative(txnDir, f)).sort();
+    for (const expected of ["coordinator.ts", "intent-changes.ts", "intent.ts", "record.ts", "registers.ts", "resolver.ts", "snapshot.ts"]) {
+      expect(names).toContain(expected);
+    }
+  });
+});
