@@ -16,6 +16,17 @@ export interface BallotConfig {
   readonly fairIntake: boolean;
   /** A watcher (blocking read, watch stream) reads its key again this often with no hint: the bound a lost hint adds (BALLOT_WATCH_RECHECK_MS). */
   readonly watchRecheckMs: number;
+  /** Multi-key transactions (src/core/txn; transactions.ts): see docs/operations.md. */
+  readonly txn: TxnConfig;
+}
+
+export interface TxnConfig {
+  /** A transaction still pending this long after it began is aborted by whoever meets one of its intents (BALLOT_TXN_STALE_MS). */
+  readonly staleMs: number;
+  /** How long a transaction waits for a key held by another pending transaction before it answers 503 (BALLOT_TXN_LOCK_WAIT_MS). */
+  readonly lockWaitMs: number;
+  /** How often a request blocked by a pending transaction's intent looks again (first pause; it doubles). */
+  readonly pollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +67,11 @@ export function loadConfig(env: Env): BallotConfig {
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
     fairIntake: flag(env.BALLOT_FAIR_INTAKE, "BALLOT_FAIR_INTAKE", true),
     watchRecheckMs: integer(env.BALLOT_WATCH_RECHECK_MS, "BALLOT_WATCH_RECHECK_MS", 5000, 100, 60_000),
+    txn: {
+      staleMs: integer(env.BALLOT_TXN_STALE_MS, "BALLOT_TXN_STALE_MS", 10_000, 100, 600_000),
+      lockWaitMs: integer(env.BALLOT_TXN_LOCK_WAIT_MS, "BALLOT_TXN_LOCK_WAIT_MS", 1000, 0, 60_000),
+      pollMs: 10,
+    },
   };
 }
 

@@ -25,6 +25,8 @@ export interface Env {
   BALLOT_GC_DELAY_MS?: string;
   /** How often a watcher rechecks its key with no hint (ms, default 5000). */
   BALLOT_WATCH_RECHECK_MS?: string;
+  BALLOT_TXN_STALE_MS?: string;
+  BALLOT_TXN_LOCK_WAIT_MS?: string;
   DEV_ADMIN?: string;
   /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;

@@ -22,6 +22,7 @@ import type { Route } from "./http/route.js";
 import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
 import { collectingDeletes } from "./collector/collection-trigger.js";
 import { clusterSettings, createWorkerProposer } from "./proposer/worker-proposer.js";
+import { transactions } from "./proposer/transactions.js";
 import { initialLayout } from "./cluster/cluster-layout.js";
 import { systemClock } from "./cluster/runtime.js";
 import { LocalHints, publishingChanges } from "./core/watch/hints.js";
@@ -82,14 +83,17 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   // Deletes (and lock releases) wake the group's garbage collector in the background of their request.
   // Every applied change hints the watchers of its key: the isolate's own at once, the others' through the key's hub
   // (published in the background of the request: a failed publish is a lost hint, covered by the watchers' rechecks).
-  const registers = publishingChanges(
+  const published = publishingChanges(
     collectingDeletes(proposer.registers, env.COLLECTOR, config, proposer.layout, waitUntil),
     localHints.publish,
     hubPublisher(env.WATCH_HUB, config.cluster, waitUntil),
   );
+  // Every route reads and changes keys through the transaction layer (a key may hold a transaction's intent).
+  const txn = transactions(published, systemClock, { ...config.txn, deadlineMs: config.proposer.deadlineMs }, waitUntil);
+  const registers = txn.registers;
   const settings = clusterSettings(config);
   const routes: Route[] = [
-    ...listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
+    ...listRoutes({ list: proposer.listVia(registers), roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
     ...lockRoutes(registers, () => Date.now()),
   ];
   if (admin !== undefined) routes.push(...admin.routes(proposer.layout));

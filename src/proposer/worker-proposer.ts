@@ -25,8 +25,11 @@ export interface WorkerProposer {
   readonly layout: ClusterLayout;
   /** The root group's proposer: the config register is read and written through it. */
   readonly root: Registers;
-  /** Pages of a key listing over every group of the layout (key-lister.ts). */
-  readonly list: KeyLister;
+  /**
+   * Pages of a key listing over every group of the layout (key-lister.ts), whose candidates are read through `reads`
+   * (the transaction-aware registers: a key a committed transaction created is listed before its intent is resolved).
+   */
+  listVia(reads: Registers): KeyLister;
   /** The keys under a prefix with their acceptors' versions, for prefix watches (key-lister.ts). */
   readonly scanVersions: VersionScanner;
 }
@@ -60,10 +63,12 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
       return proposer.change(key, change);
     },
   };
-  const lister = keyLister(layout, named, registers);
-  const list: KeyLister = async (options) => {
-    await layout.ready(config.proposer.deadlineMs);
-    return lister(options);
+  const listVia = (reads: Registers): KeyLister => {
+    const lister = keyLister(layout, named, reads);
+    return async (options) => {
+      await layout.ready(config.proposer.deadlineMs);
+      return lister(options);
+    };
   };
   const scanner = versionScanner(layout, named, {
     pageSize: 1000,
@@ -75,5 +80,5 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
     await layout.ready(config.proposer.deadlineMs);
     return scanner(prefix);
   };
-  return { registers, layout, root, list, scanVersions: scan };
+  return { registers, layout, root, listVia, scanVersions: scan };
 }

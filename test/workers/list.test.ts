@@ -145,7 +145,7 @@ describe("listing under faults", () => {
       send: (acceptor, request) => (down.has(acceptorIndexOf(acceptor.name)) ? Promise.reject(new Error("down")) : inner.send(acceptor, request)),
     });
     const proposer = createWorkerProposer(env as unknown as Env, config, { root: (t) => t, named });
-    const routes = listRoutes({ list: proposer.list, roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs });
+    const routes = listRoutes({ list: proposer.listVia(proposer.registers), roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs });
     return createApp({ registers: proposer.registers, maxValueBytes: config.maxValueBytes, routes, logError: () => {} });
   }
 
