@@ -16,7 +16,12 @@ export interface BallotConfig {
   readonly fairIntake: boolean;
   /** A watcher (blocking read, watch stream) reads its key again this often with no hint: the bound a lost hint adds (BALLOT_WATCH_RECHECK_MS). */
   readonly watchRecheckMs: number;
+  /** A watch stream ends (the client resumes) at most this long after it opened, client or no client (BALLOT_WATCH_MAX_STREAM_MS). */
+  readonly watchMaxStreamMs: number;
 }
+
+/** BALLOT_WATCH_MAX_STREAM_MS when unset: 10 minutes (src/http/stream-lifetime.ts says why streams end at all). */
+export const DEFAULT_WATCH_MAX_STREAM_MS = 600_000;
 
 export class ConfigError extends Error {}
 
@@ -56,6 +61,7 @@ export function loadConfig(env: Env): BallotConfig {
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
     fairIntake: flag(env.BALLOT_FAIR_INTAKE, "BALLOT_FAIR_INTAKE", true),
     watchRecheckMs: integer(env.BALLOT_WATCH_RECHECK_MS, "BALLOT_WATCH_RECHECK_MS", 5000, 100, 60_000),
+    watchMaxStreamMs: integer(env.BALLOT_WATCH_MAX_STREAM_MS, "BALLOT_WATCH_MAX_STREAM_MS", DEFAULT_WATCH_MAX_STREAM_MS, 1_000, 86_400_000),
   };
 }
 

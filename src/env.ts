@@ -25,6 +25,8 @@ export interface Env {
   BALLOT_GC_DELAY_MS?: string;
   /** How often a watcher rechecks its key with no hint (ms, default 5000). */
   BALLOT_WATCH_RECHECK_MS?: string;
+  /** The longest a watch stream lives before it ends and its client resumes (ms, default 600000). */
+  BALLOT_WATCH_MAX_STREAM_MS?: string;
   DEV_ADMIN?: string;
   /** Secret: comma-separated bearer tokens (several during a rotation). Unset: no authentication (local dev). */
   BALLOT_TOKENS?: string;

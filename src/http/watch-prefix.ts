@@ -12,6 +12,7 @@ import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
 import { HINT_TICK_MS, type WaitSettings } from "./wait.js";
 import { eventStreamResponse } from "./event-stream.js";
+import type { StreamLimits } from "./stream-lifetime.js";
 import { eventText, WatchEvent } from "./watch.js";
 
 /** Reads in flight at once for one prefix stream (its first pass reads every key). */
@@ -60,7 +61,7 @@ export const watchPrefixOperations = {
   },
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 
-export interface PrefixWatchSettings extends WaitSettings {
+export interface PrefixWatchSettings extends WaitSettings, StreamLimits {
   /** The keys under a prefix with their acceptors' versions (key-lister.ts `versionScanner`). */
   readonly scanVersions: (prefix: string) => Promise<VersionScan>;
 }
@@ -81,7 +82,7 @@ async function watchPrefixRoute(registers: Pick<Registers, "read">, request: Req
   const resume: ResumePoint = lastId ? decodeResumeId(prefix, lastId) : query.since !== undefined ? decodeResumeId(prefix, query.since) : { kind: "exact", keys: new Map() };
   const held = resume.kind === "exact" ? new Map([...resume.keys].filter(([key]) => ranges.some((r) => key.startsWith(r)))) : new Map<string, number>();
 
-  return eventStreamResponse(request, settings.clock, ({ send, end }) => {
+  return eventStreamResponse(request, settings, ({ send, end }) => {
     if (resume.kind === "reset") send("event: reset\ndata: {}\n\n");
     const feed = new PrefixFeed(
       { scan: settings.scanVersions, read: (key) => registers.read(key), clock: settings.clock },

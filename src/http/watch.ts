@@ -8,6 +8,7 @@ import { decodeKey } from "./key-path.js";
 import { isText } from "./list.js";
 import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
+import type { StreamLimits } from "./stream-lifetime.js";
 import { watchKey, type WaitSettings } from "./wait.js";
 
 const SINCE = { error: '"since" must be a non-negative integer (a version)' };
@@ -71,7 +72,7 @@ export const watchOperations = {
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 
 /** `GET /v1/watch/{key}[?since=V]`. */
-export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSettings): Route[] {
+export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSettings & StreamLimits): Route[] {
   return [
     {
       pattern: "/v1/watch/:key",
@@ -92,9 +93,9 @@ export function resumeVersion(request: Request): number {
   return since === undefined ? 0 : Number(since);
 }
 
-async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings): Promise<Response> {
+async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings & StreamLimits): Promise<Response> {
   const since = resumeVersion(request);
-  return eventStreamResponse(request, settings.clock, ({ send }) => watchKey(registers, key, since, settings, (event) => send(eventText(event))));
+  return eventStreamResponse(request, settings, ({ send }) => watchKey(registers, key, since, settings, (event) => send(eventText(event))));
 }
 
 /**
