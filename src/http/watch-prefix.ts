@@ -49,7 +49,8 @@ export const watchPrefixOperations = {
             "Server-sent events: a `put` for every live key under the prefix, then `synced` (data `{\"keys\": n}`), then a `put` or `delete` per observed change. " +
             "Each `id` resumes the whole stream (opaque; it holds the versions the watcher has, or says `reset` past about 3 KB of keys: the resumed stream then starts with a `reset` event and every live key again). " +
             "Per key, versions strictly increase and each event is a state the key had after the previous one (a linearizable read); versions in between may be skipped. " +
-            "A stream over more than 10,000 keys ends with `event: error` (`too_many_keys`). A `: heartbeat` comment comes at least every 15 s.",
+            "A stream over more than 10,000 keys ends with `event: error` (`too_many_keys`). A `: heartbeat` comment comes at least every 15 s. " +
+            "The stream ends after at most BALLOT_WATCH_MAX_STREAM_MS (10 minutes by default), client or no client: reconnect with `Last-Event-ID` to resume (EventSource does so by itself).",
           content: { "text/event-stream": { schema: WatchEvent } },
         },
         400: errorReply("invalid_argument: a missing or bad prefix, a resume id that is not one of this prefix's stream, or an unknown parameter."),

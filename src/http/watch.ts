@@ -59,6 +59,7 @@ export const watchOperations = {
         200: {
           description:
             "Server-sent events, one per observed state: `id: <version>`, `event: put | delete`, `data: <WatchEvent JSON>`; a `: heartbeat` comment at least every 15 s. " +
+            "The stream ends after at most BALLOT_WATCH_MAX_STREAM_MS (10 minutes by default), client or no client: reconnect with `Last-Event-ID` to resume (EventSource does so by itself). " +
             "Versions strictly increase; each event is a state the key had after the previous one (a linearizable read); versions in between may be skipped.",
           content: { "text/event-stream": { schema: WatchEvent } },
         },
