@@ -8,12 +8,13 @@
 //   [BALLOT_WATCH_MAX_STREAM_MS=30000] node bench/repro/watch-disconnect.mjs [key|prefix] [HOLD_MS=2000] [DURATION_S=120]
 //
 // (BALLOT_* variables of this process override wrangler.toml's vars.) Seen on workerd 1.20260426.1 (Miniflare
-// 4.20260426.0): HOLD_MS=2000 usually stops after 20-30 s (about two heartbeats: a failed write, or request.signal).
+// 4.20260426.0): HOLD_MS=2000 stops by itself within about two heartbeats (2-12 s after the close on 2026-12-05).
 // HOLD_MS=0 is the orphan: the stream's request is kept alive by its hub WebSockets while workerd goes on draining
 // its body (chunks are taken, desiredSize never shows a stall), and neither cancel() nor request.signal comes
-// (src/http/event-stream.ts): 2 peeks per 5 s for a key stream (sometimes it does stop at its first heartbeat), 48
-// scans per 5 s for a prefix stream. What ends it is the stream's lifetime (src/http/stream-lifetime.ts): it stops
-// at most BALLOT_WATCH_MAX_STREAM_MS (default 600000) after it opened: with 30000, nothing after the 30 s line.
+// (src/http/event-stream.ts): 48 scans per 5 s for a prefix stream. A key stream (2 peeks per 5 s) varies: it stopped
+// by itself 15-50 s after the close in the runs of 2026-12-05, and it was once seen running on. What bounds both is the
+// stream's lifetime (src/http/stream-lifetime.ts): it stops at most BALLOT_WATCH_MAX_STREAM_MS (default 600000) after
+// it opened: with 30000, nothing after the 30 s line (docs/benchmark.md#watching-keys-issue-20 has the runs).
 import { Miniflare } from "miniflare";
 import { request } from "undici";
 import fs from "node:fs";
