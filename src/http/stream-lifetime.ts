@@ -1,8 +1,8 @@
 /**
  * How long a watch stream lives at most. workerd does not always tell a Worker that the client of a streamed response
  * has left (no cancel, no abort, the body still drained): such a stream would recheck the acceptors for as long as
- * the isolate lives. So every stream ends cleanly by a limit, whether or not its client is still there; a client that
- * is resumes from its last event's id (EventSource does so by itself), missing and repeating nothing.
+ * the isolate lives. So every stream ends cleanly by a limit, whether or not its client is still there; a client still
+ * there resumes from its last event's id (EventSource does so by itself), missing and repeating nothing.
  */
 import { DEFAULT_WATCH_MAX_STREAM_MS } from "../config.js";
 
