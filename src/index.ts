@@ -110,6 +110,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...openApiRoutes(),
   );
   const waiting = { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs };
-  routes.push(...watchRoutes(registers, waiting), ...watchPrefixRoutes(registers, { ...waiting, scanVersions: proposer.scanVersions }));
+  const streams = { ...waiting, maxStreamMs: config.watchMaxStreamMs };
+  routes.push(...watchRoutes(registers, streams), ...watchPrefixRoutes(registers, { ...streams, scanVersions: proposer.scanVersions }));
   return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting });
 }
