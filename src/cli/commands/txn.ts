@@ -22,11 +22,11 @@ text, "(N bytes)" when not UTF-8, "(absent)" for an absent key), "KEY VERSION pu
 "KEY VERSION increment VALUE". Exit 4 when a comparison failed (the --else ops ran). Quote each COND and OP:
       --if "KEY version=N"    the key is at version N (0: absent)
       --if "KEY exists"       the key exists ("KEY absent": it does not)
-      --if "KEY value=TEXT"   the key holds exactly TEXT (the rest of the word, spaces included)
-      --then OP, --else OP    "get KEY", "put KEY VALUE" (the rest, spaces included; stored as text),
+      --if "KEY value=TEXT"   the key holds exactly TEXT (the rest of the argument)
+      --then OP, --else OP    "get KEY", "put KEY VALUE" (VALUE: the rest of the argument, as text),
                               "del KEY", "incr KEY [BY]" (BY default 1, may be negative)
-  -f, --file FILE             the transaction as JSON, the body of POST /v1/txn (docs/api.md); "-" or no
-                              flags: from standard input. Binary values as "valueBase64"
+  -f, --file FILE             the transaction as JSON, the body of POST /v1/txn: {"compare": [...],
+                              "success": [ops], "failure": [ops]}; "-" or no flags: from standard input
       --json                  {"succeeded","txn","results":[{"op","key","version",...}]}
 At most 64 distinct keys; a key at most once per branch. Without --if, the --then ops run: with only gets,
 an atomic read of several keys. Not idempotent (increments): after exit 8, read the keys before running again.`,
