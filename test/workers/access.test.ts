@@ -97,11 +97,18 @@ describe("scoped tokens", () => {
     const tag = freshKey("t");
     const keys = [`billing/${tag}`, `config/${tag}`, `hr/${tag}`];
     for (const key of keys) expect((await as(FULL, keyPath(key), { method: "PUT", body: "x" })).status).toBe(201);
+    // Every page: other tests' keys share the objects, so ours need not all be on the first page.
     const listed = async (token: string, prefix: string) => {
-      const res = await as(token, `/v1/keys?${new URLSearchParams({ prefix, limit: "1000" })}`);
-      if (res.status !== 200) return res.status;
-      const body = (await res.json()) as { keys: { key: string }[] };
-      return body.keys.map((k) => k.key).filter((k) => k.endsWith(tag));
+      const found: string[] = [];
+      for (let after: string | null = null; ; ) {
+        const query = new URLSearchParams({ prefix, limit: "1000", ...(after === null ? {} : { after }) });
+        const res = await as(token, `/v1/keys?${query}`);
+        if (res.status !== 200) return res.status;
+        const body = (await res.json()) as { keys: { key: string }[]; next: string | null };
+        found.push(...body.keys.map((k) => k.key).filter((k) => k.endsWith(tag)));
+        if (body.next === null) return found;
+        after = body.next;
+      }
     };
     expect(await listed(BILLING, "")).toEqual([`billing/${tag}`, `config/${tag}`]);
     expect(await listed(BILLING, "config/")).toEqual([`config/${tag}`]);

@@ -79,8 +79,23 @@ async function listed(fetch: Fetch, prefix: string): Promise<string[] | null> {
   }
 }
 
+/**
+ * `fetch`, sent again while the answer is 503: that answer means "not applied" (a deadline or admission refusal on a
+ * loaded machine), so a client retries it, even an increment. Any other answer is returned as is.
+ */
+function retrying503(fetch: Fetch): Fetch {
+  return async (path, init) => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(path, init);
+      if (res.status !== 503 || attempt === 5) return res;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  };
+}
+
 /** Writes registers, counters, deleted keys and a lock, and returns how to read them all back. */
-async function seed(fetch: Fetch, prefix: string) {
+async function seed(direct: Fetch, prefix: string) {
+  const fetch = retrying503(direct);
   const values = Array.from({ length: 60 }, (_, i) => `${prefix}/value-${i}`);
   const deleted = Array.from({ length: 20 }, (_, i) => `${prefix}/deleted-${i}`);
   const counters = Array.from({ length: 10 }, (_, i) => `${prefix}/counter-${i}`);
