@@ -13,7 +13,7 @@ const replay = process.env.SIM_TXN_SCENARIO;
 describe.skipIf(replay !== undefined)("transactions: the bank under every fault", () => {
   for (const scenario of BANK_SCENARIOS.filter((s) => ONLY === undefined || s.name === ONLY)) {
     it(`${scenario.name}: ${scenario.summary}`, async () => {
-      const sum = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0 };
+      const sum = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, sweeps: 0, sweeperDeaths: 0, wakes: 0, wakesLost: 0 };
       const killedAt: Record<string, number> = {};
       const started = Date.now();
       for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
