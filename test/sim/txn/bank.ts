@@ -92,6 +92,8 @@ export interface BankReport {
     /** Wakes the clients sent to sweepers (each skipped when a lease it knew of covered it), and wakes lost. */
     wakes: number;
     wakesLost: number;
+    /** How long after the last wave began no read could find an intent any more (virtual ms). */
+    clearedMs: number;
     /** Coordinators killed, by the step they died at. */
     killedAt: Record<string, number>;
   };
@@ -122,7 +124,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
   const shardOf = (key: string) => (key.startsWith("acc-") ? Number(key.slice(4)) % scenario.shards : hash32(key) % scenario.shards);
   const violations: string[] = [];
   const history = new History();
-  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, sweeps: 0, sweeperDeaths: 0, wakes: 0, wakesLost: 0, killedAt: {} };
+  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, sweeps: 0, sweeperDeaths: 0, wakes: 0, wakesLost: 0, clearedMs: 0, killedAt: {} };
   const stats: RoundStats = { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: null };
   const settings: TxnSettings = { staleMs: scenario.txn.staleMs, pollMs: 2, deadlineMs: CONFIG.deadlineMs, ...(scenario.bug === "read-pending-intent" ? { bugReadPendingIntent: true } : {}) };
   const coordinatorSettings: CoordinatorSettings = {
@@ -433,8 +435,9 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       return txn === null ? [] : [`${key} (intent of ${txn})`];
     });
     if (blocked.length === 0 || scheduler.now - started > boundMs) break;
-    await runUntilSettled(scheduler, scheduler.sleep(periodMs / 5).then(() => undefined));
+    await runUntilSettled(scheduler, scheduler.sleep(periodMs / 25).then(() => undefined));
   }
+  counts.clearedMs = Math.round(scheduler.now - started);
   if (blocked.length > 0) violations.push(`[liveness] intents left ${Math.round(scheduler.now - started)} ms after the last wave began (bound ${boundMs} ms): ${blocked.join(", ")}`);
   const bare = rawRegisters(0);
   for (const key of accounts) {
