@@ -16,6 +16,7 @@ import type { TxnRequest } from "../../src/core/txn/request.js";
 import type { Env } from "../../src/env.js";
 import { serve } from "../../src/index.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
+import { hubHints, hubStub } from "../../src/watch/hub-hints.js";
 import { BASE, keyPath } from "./helpers.js";
 
 // The background sweep of transactions' leftover intents (issue 23): src/collector/intent-sweeper-object.ts over the
@@ -97,7 +98,7 @@ describe("the background sweep of leftover intents", () => {
     }
   }, 30_000);
 
-  it("rolls forward a committed transaction whose coordinator died before resolving: the acceptors' versions move", async () => {
+  it("rolls forward a committed transaction whose coordinator died before resolving: the acceptors' versions move, watchers are hinted", async () => {
     const w = await sweepWorld();
     const keys = ["orders/1", "orders/2", "orders/3"];
     for (const key of keys) expect((await w.proposer.registers.change(key, write(enc("old"), "text/plain"))).kind).toBe("applied");
@@ -108,11 +109,20 @@ describe("the background sweep of leftover intents", () => {
     // Committed, but the versions a prefix watch follows have not moved: no watcher would see the transaction yet.
     const stuck = await w.proposer.scanVersions("orders/");
     expect(stuck.kind === "scanned" && keys.map((k) => stuck.versions.get(k))).toEqual([1, 1, 1]);
+    // A watcher of orders/1 in another isolate, listening at the key's hub: the sweeper's resolution hints it.
+    const hints: number[] = [];
+    const unsubscribe = hubHints(w.vars.WATCH_HUB, w.config.cluster).subscribe("orders/1", (version) => hints.push(version));
+    const hub = hubStub(w.vars.WATCH_HUB, w.config.cluster, "orders/1");
+    for (let i = 0; i < 100 && (await hub.watchers()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await hub.watchers()).toBeGreaterThan(0);
     const groups = [...new Set(keys.map(w.groupOf))];
     const reports = await Promise.all(groups.map((g) => intentSweeperStub(w.vars.INTENT_SWEEPER, w.config, g).sweepNow(intentSweeperSettings(w.config, g))));
     expect(reports.reduce((n, r) => n + r.resolved, 0)).toBe(keys.length);
     expect(reports.every((r) => r.pending === 0 && r.failed === 0 && !r.unreachable)).toBe(true);
 
+    for (let i = 0; i < 100 && hints.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hints).toEqual([2]);
+    unsubscribe();
     const after = await w.proposer.scanVersions("orders/");
     expect(after.kind === "scanned" && keys.map((k) => after.versions.get(k))).toEqual([2, 2, 2]);
     for (const key of keys) {
