@@ -61,7 +61,9 @@ export function emptySweepReport(): SweepReport {
  *
  * Why the union of a majority's pages is enough: an intent that is chosen (the key's state holds it) was accepted
  * by a majority, and every later state of the key is built on it until it is resolved, so a majority of the group's
- * acceptors have an accepted state with it, and every majority shares an acceptor with that one. Pages are merged as
+ * acceptors have an accepted state with it, and every majority shares an acceptor with that one. (A resolution that
+ * some acceptors accepted and that was not chosen can hide the intent from some majority; it comes back only through
+ * a proposer that meets it, whose caller then resolves it or wakes the sweep: sweep-trigger.ts.) Pages are merged as
  * a listing's are (merge-pages.ts: past the smallest last key of a full page, an acceptor may hold keys the others
  * did not report), so no key is skipped. A key on fewer than a majority (an accept that never completed) may be
  * listed too: the read decides what is chosen. Every acceptor is asked; a page waits for those that have not
