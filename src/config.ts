@@ -16,6 +16,8 @@ export interface BallotConfig {
   readonly fairIntake: boolean;
   /** A watcher (blocking read, watch stream) reads its key again this often with no hint: the bound a lost hint adds (BALLOT_WATCH_RECHECK_MS). */
   readonly watchRecheckMs: number;
+  /** A watch stream ends (the client resumes) at most this long after it opened, client or no client (BALLOT_WATCH_MAX_STREAM_MS). */
+  readonly watchMaxStreamMs: number;
   /** Multi-key transactions (src/core/txn; transactions.ts): see docs/operations.md. */
   readonly txn: TxnConfig;
 }
@@ -28,6 +30,9 @@ export interface TxnConfig {
   /** How often a request blocked by a pending transaction's intent looks again (first pause; it doubles). */
   readonly pollMs: number;
 }
+
+/** BALLOT_WATCH_MAX_STREAM_MS when unset: 10 minutes (src/http/stream-lifetime.ts says why streams end at all). */
+export const DEFAULT_WATCH_MAX_STREAM_MS = 600_000;
 
 export class ConfigError extends Error {}
 
@@ -67,6 +72,7 @@ export function loadConfig(env: Env): BallotConfig {
     gcDelayMs: integer(env.BALLOT_GC_DELAY_MS, "BALLOT_GC_DELAY_MS", 60_000, 0, 7 * 24 * 3_600_000),
     fairIntake: flag(env.BALLOT_FAIR_INTAKE, "BALLOT_FAIR_INTAKE", true),
     watchRecheckMs: integer(env.BALLOT_WATCH_RECHECK_MS, "BALLOT_WATCH_RECHECK_MS", 5000, 100, 60_000),
+    watchMaxStreamMs: integer(env.BALLOT_WATCH_MAX_STREAM_MS, "BALLOT_WATCH_MAX_STREAM_MS", DEFAULT_WATCH_MAX_STREAM_MS, 1_000, 86_400_000),
     txn: {
       staleMs: integer(env.BALLOT_TXN_STALE_MS, "BALLOT_TXN_STALE_MS", 10_000, 100, 600_000),
       lockWaitMs: integer(env.BALLOT_TXN_LOCK_WAIT_MS, "BALLOT_TXN_LOCK_WAIT_MS", 1000, 0, 60_000),

@@ -28,6 +28,8 @@ export interface Env {
   BALLOT_GC_DELAY_MS?: string;
   /** How often a watcher rechecks its key with no hint (ms, default 5000). */
   BALLOT_WATCH_RECHECK_MS?: string;
+  /** The longest a watch stream lives before it ends and its client resumes (ms, default 600000). */
+  BALLOT_WATCH_MAX_STREAM_MS?: string;
   BALLOT_TXN_STALE_MS?: string;
   BALLOT_TXN_LOCK_WAIT_MS?: string;
   DEV_ADMIN?: string;

@@ -15,6 +15,7 @@ import { healthRoutes } from "./http/health.js";
 import { layoutRoutes } from "./http/layout-admin.js";
 import { listRoutes } from "./http/list.js";
 import { lockRoutes } from "./http/locks.js";
+import { txnRoutes } from "./http/txn.js";
 import { watchRoutes } from "./http/watch.js";
 import { watchPrefixRoutes } from "./http/watch-prefix.js";
 import { openApiRoutes } from "./http/openapi-route.js";
@@ -99,6 +100,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   const routes: Route[] = [
     ...listRoutes({ list: proposer.listVia(registers), roundTimeoutMs: config.proposer.roundTimeoutMs, deadlineMs: config.proposer.deadlineMs }),
     ...lockRoutes(registers, () => Date.now()),
+    ...txnRoutes(txn.run, config.maxValueBytes),
   ];
   if (admin !== undefined) routes.push(...admin.routes(proposer.layout));
   routes.push(
@@ -114,6 +116,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     ...openApiRoutes(),
   );
   const waiting = { hints: allHints(localHints, hubHints(env.WATCH_HUB, config.cluster)), clock: systemClock, recheckMs: config.watchRecheckMs };
-  routes.push(...watchRoutes(registers, waiting), ...watchPrefixRoutes(registers, { ...waiting, scanVersions: proposer.scanVersions }));
+  const streams = { ...waiting, maxStreamMs: config.watchMaxStreamMs };
+  routes.push(...watchRoutes(registers, streams), ...watchPrefixRoutes(registers, { ...streams, scanVersions: proposer.scanVersions }));
   return createApp({ registers, maxValueBytes: config.maxValueBytes, routes, waiting });
 }

@@ -5,13 +5,16 @@
 // HOLD_MS of reading (0: right after the response headers, before reading the body); then the acceptor calls of every
 // 10 s are printed for DURATION_S. Nothing else runs, so any call after the close is the closed stream's.
 //
-//   node bench/repro/watch-disconnect.mjs [key|prefix] [HOLD_MS=2000] [DURATION_S=120]
+//   [BALLOT_WATCH_MAX_STREAM_MS=30000] node bench/repro/watch-disconnect.mjs [key|prefix] [HOLD_MS=2000] [DURATION_S=120]
 //
-// Seen on workerd 1.20260426.1 (Miniflare 4.20260426.0): HOLD_MS=2000 stops after 20-30 s (about two heartbeats:
-// the server learns of the disconnect from a failed write); HOLD_MS=0 never stops (2 peeks per 5 s for a key stream,
-// 48 scans per 5 s for a prefix stream, for as long as the process runs). Still so after the stream learnt to
-// stop on the request's abort signal and after two heartbeats with nothing read (src/http/event-stream.ts): neither
-// reaches it on local workerd.
+// (BALLOT_* variables of this process override wrangler.toml's vars.) Seen on workerd 1.20260426.1 (Miniflare
+// 4.20260426.0): HOLD_MS=2000 stops by itself within about two heartbeats (2-12 s after the close on 2026-12-05).
+// HOLD_MS=0 is the orphan: the stream's request is kept alive by its hub WebSockets while workerd goes on draining
+// its body (chunks are taken, desiredSize never shows a stall), and neither cancel() nor request.signal comes
+// (src/http/event-stream.ts): 48 scans per 5 s for a prefix stream. A key stream (2 peeks per 5 s) varies: it stopped
+// by itself 15-50 s after the close in the runs of 2026-12-05, and it was once seen running on. What bounds both is the
+// stream's lifetime (src/http/stream-lifetime.ts): it stops at most BALLOT_WATCH_MAX_STREAM_MS (default 600000) after
+// it opened: with 30000, nothing after the 30 s line (docs/benchmark.md#watching-keys-issue-20 has the runs).
 import { Miniflare } from "miniflare";
 import { request } from "undici";
 import fs from "node:fs";
@@ -26,8 +29,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-watch-disconnect-"));
 const outfile = await bundleWorker("bench/accounting/watch-entry.ts", path.join(tmp, "worker.js"));
 const durableObjects = ALL_DURABLE_OBJECTS;
 const sys = { binding: "ACCEPTOR", className: "Acceptor", collector: true };
+// BALLOT_* variables of this process override wrangler.toml's (e.g. BALLOT_WATCH_MAX_STREAM_MS=30000).
+const vars = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("BALLOT_")));
 const mf = new Miniflare(
-  miniflareOptions("repro", sys, outfile, tmp, {}, {
+  miniflareOptions("repro", sys, outfile, tmp, vars, {
     durableObjects,
     handleRuntimeStdio(stdout, stderr) {
       stdout.resume();

@@ -4,7 +4,7 @@ import type { ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
-export type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** What a command gets: its arguments, the client built from the global flags, and the IO. */
 export interface Context {

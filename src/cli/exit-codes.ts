@@ -12,7 +12,7 @@ export const EXIT = {
   usage: 2,
   /** 404: the key (or lock holder) does not exist. */
   notFound: 3,
-  /** 412: the key is not at the expected version (compare-and-set lost). Nothing changed. */
+  /** 412: the key is not at the expected version (compare-and-set lost). Nothing changed. `txn`: a comparison failed, the failure ops ran. */
   preconditionFailed: 4,
   /** 409: the change does not apply (the lock is held by another owner, the value is not an integer). Nothing changed. */
   conflict: 5,

@@ -9,11 +9,12 @@ import { ls } from "./commands/list.js";
 import { watch } from "./commands/watch.js";
 import { lock } from "./commands/lock.js";
 import { token } from "./commands/token.js";
+import { txn } from "./commands/txn.js";
 import { parseDuration } from "./durations.js";
 import { EXIT, UsageError, describeError, exitCodeOf } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 
-const COMMANDS: readonly Command[] = [get, put, cas, incr, del, ls, watch, lock, health, layout, token];
+const COMMANDS: readonly Command[] = [get, put, cas, incr, del, txn, ls, watch, lock, health, layout, token];
 
 const GLOBAL: Options = {
   url: { type: "string" },
@@ -40,7 +41,8 @@ const EXIT_HELP = `Exit codes:
   1  unexpected error             6  unauthorized (missing or wrong token)
   2  usage error, or bad request  7  unavailable (503): not applied; safe to retry after Retry-After
   3  not found                    8  outcome unknown (504): may or may not have been applied; read first
-  4  precondition failed (412): the key is not at the expected version; nothing changed`;
+  4  precondition failed (412): the key is not at the expected version; nothing changed
+     (txn: a comparison failed; the --else ops ran)`;
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -61,6 +63,7 @@ Examples:
   ballot cas greeting 1 bye            echo -n '{"a":1}' | ballot put config -t application/json
   ballot incr visits --by 5            ballot lock nightly-job -- ./run-report.sh
   ballot ls config/ --long
+  ballot txn --if "acct/a version=3" --then "incr acct/a -5" --then "incr acct/b 5"
 
 "ballot COMMAND --help" tells more about each command.
 `;

@@ -12,6 +12,15 @@ export function entryJSON(key: string, entry: Entry<Uint8Array>): Record<string,
   }
 }
 
+/** A value on one line: its text, JSON-escaped (a newline as \n), or "(N bytes)" when it is not UTF-8. */
+export function lineText(value: Uint8Array): string {
+  try {
+    return JSON.stringify(strictUtf8.decode(value)).slice(1, -1);
+  } catch {
+    return `(${value.byteLength} bytes)`;
+  }
+}
+
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value) + "\n";
 }

@@ -2,6 +2,7 @@ import { BadRequest, BallotError, OutcomeUnknown, PreconditionFailed, Unavailabl
 import { createLayoutApi, type LayoutApi } from "./layout.js";
 import { createListApi, type ListApi } from "./list.js";
 import { createLockApi, type LockApi } from "./lock.js";
+import { createTxnApi, type TxnApi } from "./txn.js";
 import { createWatchApi, type LongSend, type WatchApi } from "./watch.js";
 import { createPrefixWatchApi, type PrefixWatchApi } from "./watch-prefix.js";
 
@@ -74,7 +75,7 @@ export interface UpdateResult<T = Uint8Array> {
 /** Computes the next value from the current entry (`null` when absent); `undefined` writes nothing. */
 export type Updater<T, R = T> = (current: Entry<T> | null) => R | undefined | Promise<R | undefined>;
 
-export interface BallotClient extends LockApi, LayoutApi, ListApi, WatchApi, PrefixWatchApi {
+export interface BallotClient extends LockApi, LayoutApi, ListApi, WatchApi, PrefixWatchApi, TxnApi {
   /** The key's value, or `null` when it does not exist. */
   get(key: string): Promise<Entry<Uint8Array> | null>;
   /** The key's value decoded as UTF-8 text, or `null`. */
@@ -261,6 +262,7 @@ export function createClient(options: ClientOptions): BallotClient {
     ...createPrefixWatchApi(sendLong),
     ...createLayoutApi(send),
     ...createListApi(send),
+    ...createTxnApi(send),
     health,
     get,
     getText,

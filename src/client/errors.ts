@@ -10,7 +10,7 @@ export class BallotError extends Error {
     readonly code: string,
     /** The HTTP status, or 0 when no response arrived. */
     readonly status: number,
-    /** Further fields of the server's JSON error. */
+    /** Further fields of the server's JSON error (and, for a transaction, `txn`: its id, from `X-Ballot-Txn`). */
     readonly details: Readonly<Record<string, unknown>> = {},
     options?: { cause?: unknown },
   ) {
@@ -88,10 +88,11 @@ interface ErrorBody {
   details: Record<string, unknown>;
 }
 
-/** Turns a non-2xx response into its typed error. */
-export async function errorFromResponse(response: Response): Promise<BallotError> {
+/** Turns a non-2xx response into its typed error; `extra` joins the body's details (a transaction's `txn` id). */
+export async function errorFromResponse(response: Response, extra: Readonly<Record<string, unknown>> = {}): Promise<BallotError> {
   const body = await readErrorBody(response);
-  const { code, message, details } = body;
+  const { code, message } = body;
+  const details = { ...body.details, ...extra };
   switch (response.status) {
     case 400:
     case 413:

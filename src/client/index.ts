@@ -21,6 +21,20 @@ export {
 export { BadRequest, BallotError, Conflict, Forbidden, NotFound, OutcomeUnknown, PreconditionFailed, Unauthorized, Unavailable } from "./errors.js";
 export { type WaitForOptions, type WaitResult, type WatchApi, type WatchEvent, type WatchOptions } from "./watch.js";
 export { type PrefixWatchApi, type PrefixWatchEvent, type PrefixWatchOptions } from "./watch-prefix.js";
+export {
+  type Txn,
+  type TxnApi,
+  type TxnCondition,
+  type TxnCount,
+  type TxnOpResult,
+  type TxnOps,
+  type TxnRead,
+  type TxnRequestBody,
+  type TxnResult,
+  type TxnWrite,
+  type TxnWireCompare,
+  type TxnWireOp,
+} from "./txn.js";
 export { type KeyPage, type ListApi, type ListedKey, type ListOptions } from "./list.js";
 export { LockHeld, lockPath, type Lease, type LockApi, type LockHandle, type LockOptions } from "./lock.js";
 export {

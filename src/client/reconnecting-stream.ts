@@ -5,13 +5,14 @@ export type LongSend = (path: string, headers: Record<string, string>, options: 
 
 export interface ReconnectOptions {
   readonly signal?: AbortSignal;
-  /** Pause before reconnecting after the stream broke (default 1,000 ms). */
+  /** Pause before reconnecting after the stream ended or broke (default 1,000 ms). */
   readonly reconnectMs?: number;
 }
 
 /**
- * The items `read` takes from an event stream at `path`, across reconnects: a stream that breaks, a network error or
- * a 5xx is reopened after `reconnectMs` with the `headers` of that moment (they carry the resume point). A refusal
+ * The items `read` takes from an event stream at `path`, across reconnects: a stream that ends (the server ends every
+ * stream by a lifetime) or breaks, a network error or a 5xx is reopened after `reconnectMs` with the `headers` of that
+ * moment (they carry the resume point). A refusal
  * (4xx) ends the iteration with its error, as does an error `fatal` says is one; aborting `signal` ends it quietly.
  */
 export async function* reconnectingStream<T>(
@@ -36,7 +37,7 @@ export async function* reconnectingStream<T>(
         yield* read(response.body);
       } catch (error) {
         if (fatal(error)) throw error;
-        // The stream broke: reconnect from where it was.
+        // The stream broke: reconnect from where it was (as when it ended).
       }
     } else {
       await response?.body?.cancel();

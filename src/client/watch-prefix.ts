@@ -14,18 +14,18 @@ export interface PrefixWatchOptions {
   /** Resume after the event with this id (`lastId` of an earlier watch), instead of starting with every key. */
   readonly since?: string;
   readonly signal?: AbortSignal;
-  /** Pause before reconnecting after the stream broke (default 1,000 ms). */
+  /** Pause before reconnecting after the stream ended or broke (default 1,000 ms). */
   readonly reconnectMs?: number;
 }
 
 export interface PrefixWatchApi {
   /**
    * Every key under `prefix` (`GET /v1/watch?prefix=`), as a `for await` iterator: a `put` per live key, `synced`,
-   * then each change. Per key, versions strictly increase and each event is a state the key really had. A broken
-   * stream is reopened from the last event's id, so nothing is missed and nothing repeats (or, for a watcher holding
-   * more keys than an id can name, a `reset` and the whole prefix again). A refusal (400, 401, 403) or a prefix with
-   * more keys than a watch follows (`too_many_keys`) ends the iteration with its error. `onId` gets every id, for
-   * resuming in another process with `since`.
+   * then each change. Per key, versions strictly increase and each event is a state the key really had. A stream
+   * that ends or breaks is reopened from the last event's id (and yields `synced` again), so nothing is missed and
+   * nothing repeats (or, for a watcher holding more keys than an id can name, a `reset` and the whole prefix again).
+   * A refusal (400, 401, 403) or a prefix with more keys than a watch follows (`too_many_keys`) ends the iteration
+   * with its error. `onId` gets every id, for resuming in another process with `since`.
    */
   watchPrefix(prefix: string, options?: PrefixWatchOptions & { readonly onId?: (id: string) => void }): AsyncIterableIterator<PrefixWatchEvent>;
 }

@@ -12,7 +12,7 @@ export interface WatchOptions {
   readonly since?: number;
   /** Stops the watch: the iterator then ends. */
   readonly signal?: AbortSignal;
-  /** Pause before reconnecting after the stream broke (default 1,000 ms). */
+  /** Pause before reconnecting after the stream ended or broke (default 1,000 ms). */
   readonly reconnectMs?: number;
 }
 
@@ -35,7 +35,7 @@ export interface WaitResult {
 export interface WatchApi {
   /**
    * The key's states as they change (`for await`): versions strictly increase, each a state the key really had;
-   * versions in between may be skipped. A broken stream is reopened from the last version seen (`Last-Event-ID`),
+   * versions in between may be skipped. A stream that ends or breaks is reopened from the last version seen (`Last-Event-ID`),
    * so no event repeats; a refusal (400, 401, 403) ends the iteration with its error.
    */
   watch(key: string, options?: WatchOptions): AsyncIterableIterator<WatchEvent>;

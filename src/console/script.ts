@@ -420,7 +420,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
   /** Watches key from after version since until stopWatch (or until the server refuses). */
   function startWatch(key, since) {
     stopWatch();
-    var w = { key: key, last: since, attempt: 0, conn: null, idle: 0, wake: null, stopped: false, error: "" };
+    var w = { key: key, last: since, attempt: 0, conn: null, idle: 0, wake: null, stopped: false, error: "", ended: false };
     state.watch = w;
     runWatch(w).catch(function (e) {
       if (!w.stopped) setWatch("off", "not watching", e.message);
@@ -440,7 +440,9 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
       var base = WATCH_BACKOFF_MS[Math.min(w.attempt, WATCH_BACKOFF_MS.length - 1)];
       var pause = Math.round(base * (0.75 + Math.random() / 2)); // spread out, so many pages do not come back at once
       w.attempt++;
-      setWatch("reconnecting", "reconnecting\u2026", "the watch broke" + (w.error ? " (" + w.error + ")" : "") +
+      // A stream the server ended (each lives at most BALLOT_WATCH_MAX_STREAM_MS) is no breakage: it is only reopened.
+      var why = w.ended ? "the server ended the stream" : "the watch broke" + (w.error ? " (" + w.error + ")" : "");
+      setWatch("reconnecting", "reconnecting\u2026", why +
         "; reopening in " + (pause / 1000).toFixed(1) + " s from version " + w.last + ".");
       await new Promise(function (resolve) {
         w.wake = resolve;
@@ -455,6 +457,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
     var conn = new AbortController();
     w.conn = conn;
     w.error = "";
+    w.ended = false;
     var opened = now();
     function arm() {
       clearTimeout(w.idle);
@@ -480,7 +483,7 @@ export const CONSOLE_JS = LOAD_SERIES_JS + LOAD_CHART_JS + SSE_JS + String.raw`
         parser.push(chunk.value);
       }
       parser.end();
-      if (!w.error) w.error = "the server closed it";
+      if (!w.error && chunk.done) w.ended = true;
     } catch (e) {
       if (!w.error) w.error = e.message;
     } finally {

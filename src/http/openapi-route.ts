@@ -5,6 +5,7 @@ import { keyOperations } from "./keys.js";
 import { layoutOperations } from "./layout-admin.js";
 import { listOperations } from "./list.js";
 import { lockOperations } from "./locks.js";
+import { txnOperations } from "./txn.js";
 import { watchOperations } from "./watch.js";
 import { watchPrefixOperations } from "./watch-prefix.js";
 import type { Method, Operation, Route } from "./route.js";
@@ -36,6 +37,7 @@ const PUBLIC_API: Readonly<Record<string, Partial<Record<Method, Operation>>>> =
   ...watchOperations,
   ...watchPrefixOperations,
   ...lockOperations,
+  ...txnOperations,
   ...healthOperations,
   ...layoutOperations,
   ...openApiOperations,

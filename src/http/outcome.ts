@@ -34,11 +34,16 @@ export function failure(outcome: Outcome & { kind: "unavailable" | "unknown" }):
       ...timing,
     });
   }
-  if (outcome.kind === "unavailable") {
-    return new ApiError(503, "unavailable", `no majority of acceptors could be reached (${outcome.reason}); nothing was changed`, {}, {
-      "retry-after": String(RETRY_AFTER_SECONDS),
-      ...timing,
-    });
-  }
-  return new ApiError(504, "outcome_unknown", `the change may or may not have been applied (${outcome.reason}); read the key before retrying`, {}, timing);
+  if (outcome.kind === "unavailable") return unavailable(`no majority of acceptors could be reached (${outcome.reason}); nothing was changed`, timing);
+  return outcomeUnknown(`the change may or may not have been applied (${outcome.reason}); read the key before retrying`, timing);
+}
+
+/** 503 `unavailable` with Retry-After: definitely not applied (a single-key change, or a transaction: txn.ts). */
+export function unavailable(message: string, headers: Record<string, string>): ApiError {
+  return new ApiError(503, "unavailable", message, {}, { "retry-after": String(RETRY_AFTER_SECONDS), ...headers });
+}
+
+/** 504 `outcome_unknown`: maybe applied. */
+export function outcomeUnknown(message: string, headers: Record<string, string>): ApiError {
+  return new ApiError(504, "outcome_unknown", message, {}, headers);
 }

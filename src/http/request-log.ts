@@ -18,6 +18,8 @@ export interface RequestLogLine {
   readonly route: string | null;
   /** FNV-1a (64-bit, 16 hex digits) of the key (or lock name), when the route has one: for correlation, not secrecy. */
   readonly keyHash?: string;
+  /** A transaction's id (`POST /v1/txn`, from its X-Ballot-Txn header): what its intents and records name. */
+  readonly txn?: string;
   /** The name of the token's grant (access/policy.ts), never the token; absent without tokens or a valid one. */
   readonly token?: string;
   readonly status: number;
@@ -56,11 +58,13 @@ export function withRequestLog(
     const keyHash = secret === undefined ? undefined : keyHashOf(decodeOrRaw(secret));
     const response = await app(request);
     const token = grantNameOf(request);
+    const txn = response.headers.get("x-ballot-txn");
     const line: RequestLogLine = {
       msg: "request",
       method: request.method,
       route: matched?.pattern ?? null,
       ...(keyHash === undefined ? {} : { keyHash }),
+      ...(txn === null ? {} : { txn }),
       ...(token === undefined ? {} : { token }),
       status: response.status,
       outcome: await outcomeOf(response),

@@ -19,12 +19,13 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 
 /**
  * The one mapping of a schema's failure to a 400 `invalid_argument`, shared by every route: an unknown field first
- * (`unknown field "x"`), otherwise the first problem in the schema's field order, with the message the schema gives
+ * (`unknown field "x"`, or `"success.0.x"` inside), otherwise the first problem in the schema's field order, with the message the schema gives
  * it; a message that does not name its field is prefixed with the field's name.
  */
 export function invalidArgument(error: z.ZodError): ApiError {
   const unknown = error.issues.find((issue) => issue.code === "unrecognized_keys");
-  if (unknown !== undefined) return new ApiError(400, "invalid_argument", `unknown field ${JSON.stringify(unknown.keys[0])}`);
+  // A nested one is named by its path (`success.0.valeu`), as other fields are.
+  if (unknown !== undefined) return new ApiError(400, "invalid_argument", `unknown field ${JSON.stringify([...unknown.path, unknown.keys[0]].join("."))}`);
   const issue = error.issues[0];
   const field = issue?.path.join(".") ?? "";
   const message = issue?.message ?? "invalid request";

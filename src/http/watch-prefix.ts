@@ -12,6 +12,7 @@ import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
 import { HINT_TICK_MS, type WaitSettings } from "./wait.js";
 import { eventStreamResponse } from "./event-stream.js";
+import type { StreamLimits } from "./stream-lifetime.js";
 import { eventText, WatchEvent } from "./watch.js";
 
 /** Reads in flight at once for one prefix stream (its first pass reads every key). */
@@ -48,7 +49,8 @@ export const watchPrefixOperations = {
             "Server-sent events: a `put` for every live key under the prefix, then `synced` (data `{\"keys\": n}`), then a `put` or `delete` per observed change. " +
             "Each `id` resumes the whole stream (opaque; it holds the versions the watcher has, or says `reset` past about 3 KB of keys: the resumed stream then starts with a `reset` event and every live key again). " +
             "Per key, versions strictly increase and each event is a state the key had after the previous one (a linearizable read); versions in between may be skipped. " +
-            "A stream over more than 10,000 keys ends with `event: error` (`too_many_keys`). A `: heartbeat` comment comes at least every 15 s.",
+            "A stream over more than 10,000 keys ends with `event: error` (`too_many_keys`). A `: heartbeat` comment comes at least every 15 s. " +
+            "The stream ends after at most BALLOT_WATCH_MAX_STREAM_MS (10 minutes by default), client or no client: reconnect with `Last-Event-ID` to resume (EventSource does so by itself).",
           content: { "text/event-stream": { schema: WatchEvent } },
         },
         400: errorReply("invalid_argument: a missing or bad prefix, a resume id that is not one of this prefix's stream, or an unknown parameter."),
@@ -60,7 +62,7 @@ export const watchPrefixOperations = {
   },
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 
-export interface PrefixWatchSettings extends WaitSettings {
+export interface PrefixWatchSettings extends WaitSettings, StreamLimits {
   /** The keys under a prefix with their acceptors' versions (key-lister.ts `versionScanner`). */
   readonly scanVersions: (prefix: string) => Promise<VersionScan>;
 }
@@ -81,7 +83,7 @@ async function watchPrefixRoute(registers: Pick<Registers, "read">, request: Req
   const resume: ResumePoint = lastId ? decodeResumeId(prefix, lastId) : query.since !== undefined ? decodeResumeId(prefix, query.since) : { kind: "exact", keys: new Map() };
   const held = resume.kind === "exact" ? new Map([...resume.keys].filter(([key]) => ranges.some((r) => key.startsWith(r)))) : new Map<string, number>();
 
-  return eventStreamResponse(request, settings.clock, ({ send, end }) => {
+  return eventStreamResponse(request, settings, ({ send, end }) => {
     if (resume.kind === "reset") send("event: reset\ndata: {}\n\n");
     const feed = new PrefixFeed(
       { scan: settings.scanVersions, read: (key) => registers.read(key), clock: settings.clock },

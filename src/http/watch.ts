@@ -8,6 +8,7 @@ import { decodeKey } from "./key-path.js";
 import { isText } from "./list.js";
 import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
+import type { StreamLimits } from "./stream-lifetime.js";
 import { watchKey, type WaitSettings } from "./wait.js";
 
 const SINCE = { error: '"since" must be a non-negative integer (a version)' };
@@ -58,6 +59,7 @@ export const watchOperations = {
         200: {
           description:
             "Server-sent events, one per observed state: `id: <version>`, `event: put | delete`, `data: <WatchEvent JSON>`; a `: heartbeat` comment at least every 15 s. " +
+            "The stream ends after at most BALLOT_WATCH_MAX_STREAM_MS (10 minutes by default), client or no client: reconnect with `Last-Event-ID` to resume (EventSource does so by itself). " +
             "Versions strictly increase; each event is a state the key had after the previous one (a linearizable read); versions in between may be skipped.",
           content: { "text/event-stream": { schema: WatchEvent } },
         },
@@ -71,7 +73,7 @@ export const watchOperations = {
 } satisfies Record<string, Partial<Record<Method, Operation>>>;
 
 /** `GET /v1/watch/{key}[?since=V]`. */
-export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSettings): Route[] {
+export function watchRoutes(registers: Pick<Registers, "read">, settings: WaitSettings & StreamLimits): Route[] {
   return [
     {
       pattern: "/v1/watch/:key",
@@ -92,9 +94,9 @@ export function resumeVersion(request: Request): number {
   return since === undefined ? 0 : Number(since);
 }
 
-async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings): Promise<Response> {
+async function watchKeyRoute(registers: Pick<Registers, "read">, key: string, request: Request, settings: WaitSettings & StreamLimits): Promise<Response> {
   const since = resumeVersion(request);
-  return eventStreamResponse(request, settings.clock, ({ send }) => watchKey(registers, key, since, settings, (event) => send(eventText(event))));
+  return eventStreamResponse(request, settings, ({ send }) => watchKey(registers, key, since, settings, (event) => send(eventText(event))));
 }
 
 /**

@@ -203,6 +203,103 @@ describe("ballot keys", () => {
   });
 });
 
+describe("ballot txn", () => {
+  it("--if / --then / --else: a transfer, then the same one failing with exit 4 and the --else reads; --json", async () => {
+    await cli(["put", "cli-tx/a", "10"]);
+    await cli(["put", "cli-tx/b", "0"]);
+    const transfer = ["txn", "--if", "cli-tx/a version=1", "--if", "cli-tx/b value=0", "--then", "incr cli-tx/a -5", "--then", "incr cli-tx/b 5", "--else", "get cli-tx/a", "--else", "get cli-tx/b"];
+    expect(await cli(transfer)).toMatchObject({ code: EXIT.ok, stdout: "succeeded\ncli-tx/a 2 increment 5\ncli-tx/b 2 increment 5\n" });
+    expect(await cli(transfer)).toMatchObject({ code: EXIT.preconditionFailed, stdout: "failed\ncli-tx/a 2 get 5\ncli-tx/b 2 get 5\n" });
+    const json = JSON.parse((await cli([...transfer, "--json"])).stdout) as { succeeded: boolean; txn: string; results: unknown[] };
+    expect(json).toEqual({
+      succeeded: false,
+      txn: expect.stringMatching(/^[0-9a-f]{32}$/),
+      results: [
+        { op: "get", key: "cli-tx/a", version: 2, contentType: "text/plain; charset=utf-8", value: "5" },
+        { op: "get", key: "cli-tx/b", version: 2, contentType: "text/plain; charset=utf-8", value: "5" },
+      ],
+    });
+    // Claim a name if absent: put (text, spaces kept) and delete; the results say each op's version.
+    await cli(["put", "cli-tx/old", "x"]);
+    const claim = await cli(["txn", "--if", "cli-tx/name absent", "--then", "put cli-tx/name ada lovelace", "--then", "del cli-tx/old", "--json"]);
+    expect(JSON.parse(claim.stdout)).toMatchObject({ succeeded: true, results: [{ op: "put", key: "cli-tx/name", version: 1 }, { op: "delete", key: "cli-tx/old", version: 2 }] });
+    expect(await cli(["get", "cli-tx/name", "--json"])).toMatchObject({ stdout: expect.stringContaining('"contentType":"text/plain; charset=utf-8","value":"ada lovelace"') });
+    expect((await cli(["txn", "--if", "cli-tx/name exists", "--then", "get cli-tx/name"])).stdout).toBe("succeeded\ncli-tx/name 1 get ada lovelace\n");
+  });
+
+  it("an atomic read of several keys: text, bytes and absent keys", async () => {
+    await cli(["put", "cli-tx/bin"], { stdin: new Uint8Array([0, 255]) });
+    await cli(["put", "cli-tx/two-lines", "a\nb"]);
+    expect(await cli(["txn", "--then", "get cli-tx/bin", "--then", "get cli-tx/two-lines", "--then", "get cli-tx/nothing"])).toMatchObject({
+      code: 0,
+      stdout: "succeeded\ncli-tx/bin 1 get (2 bytes)\ncli-tx/two-lines 1 get a\\nb\ncli-tx/nothing 0 get (absent)\n",
+    });
+  });
+
+  it("takes the JSON body of POST /v1/txn from a file, from standard input, or from a real process's stdin", async () => {
+    const body = {
+      compare: [{ key: "cli-tx/json", exists: false }],
+      success: [
+        { op: "put", key: "cli-tx/json", valueBase64: Buffer.from([0, 255, 1]).toString("base64") },
+        { op: "put", key: "cli-tx/json-doc", value: '{"a":1}', contentType: "application/json" },
+        { op: "increment", key: "cli-tx/json-n", by: 3 },
+      ],
+      failure: [{ op: "get", key: "cli-tx/json" }],
+    };
+    const file = join(dir, "txn.json");
+    await writeFile(file, JSON.stringify(body));
+    expect(await cli(["txn", "-f", file])).toMatchObject({ code: 0, stdout: "succeeded\ncli-tx/json 1 put\ncli-tx/json-doc 1 put\ncli-tx/json-n 1 increment 3\n" });
+    expect(JSON.parse((await cli(["get", "cli-tx/json", "--json"])).stdout)).toEqual({ key: "cli-tx/json", version: 1, contentType: "application/octet-stream", valueBase64: "AP8B" });
+    expect(JSON.parse((await cli(["get", "cli-tx/json-doc", "--json"])).stdout)).toMatchObject({ contentType: "application/json", value: '{"a":1}' });
+    // Again, from standard input ("-" or no flags at all): the comparison fails now.
+    expect(await cli(["txn", "-"], { stdin: JSON.stringify(body) })).toMatchObject({ code: EXIT.preconditionFailed, stdout: "failed\ncli-tx/json 1 get (3 bytes)\n" });
+    expect((await cli(["txn"], { stdin: JSON.stringify(body) })).code).toBe(EXIT.preconditionFailed);
+    const real = spawnCli(["txn", "--json"], { input: JSON.stringify({ success: [{ op: "get", key: "cli-tx/json-n" }] }) });
+    const done = await real.done;
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ succeeded: true, results: [{ op: "get", key: "cli-tx/json-n", version: 1, value: "3" }] });
+  });
+
+  it("exit codes: 2 for what is malformed (here or at the server), 5 for an increment of a non-integer, 6/7/8 as for single keys", async () => {
+    for (const bad of [
+      ["txn"], // a terminal on stdin and no flags
+      ["txn", "--then", "frob cli-tx/x"],
+      ["txn", "--then", "get"],
+      ["txn", "--then", "get cli-tx/x extra"],
+      ["txn", "--then", "incr cli-tx/x 1.5"],
+      ["txn", "--if", "cli-tx/x version=-1", "--then", "get cli-tx/x"],
+      ["txn", "--if", "cli-tx/x newer", "--then", "get cli-tx/x"],
+      ["txn", "--then", "get cli-tx/x", "-f", "txn.json"],
+      ["txn", "--then", "put cli-tx/x 1", "--then", "incr cli-tx/x"], // a key twice in a branch: the server's 400
+    ]) {
+      const run = await cli(bad);
+      expect(run.code, bad.join(" ")).toBe(EXIT.usage);
+      expect(run.stderr, bad.join(" ")).toMatch(/^ballot: /);
+    }
+    for (const body of ["{", '{"compares": []}', '{"success": [{"op": "put", "key": "k", "valeu": "x"}]}', '{"success": [{"op": "get"}]}']) {
+      expect((await cli(["txn"], { stdin: body })).code, body).toBe(EXIT.usage);
+    }
+    await cli(["put", "cli-tx/word", "abc"]);
+    const conflict = await cli(["txn", "--then", "incr cli-tx/word"]);
+    expect(conflict.code).toBe(EXIT.conflict);
+    expect(conflict.stderr).toContain("not_integer");
+    expect((await cli(["txn", "--then", "get cli-tx/word"], { env: { BALLOT_URL: server.url } })).code).toBe(EXIT.unauthorized);
+
+    const answer = (status: number, code: string, headers: Record<string, string> = {}) => async () =>
+      new Response(JSON.stringify({ error: { code, message: "as the server says" } }), { status, headers: { "content-type": "application/json", ...headers } });
+    expect((await cli(["txn", "--then", "get k"], { fetch: answer(403, "forbidden") })).code).toBe(EXIT.unauthorized);
+    const busy = await cli(["txn", "--then", "incr k"], { fetch: answer(503, "unavailable", { "retry-after": "2" }) });
+    expect(busy.code).toBe(EXIT.unavailable);
+    expect(busy.stderr).toContain("safe to retry after 2 s");
+    expect((await cli(["txn", "--then", "incr k"], { fetch: answer(504, "outcome_unknown") })).code).toBe(EXIT.outcomeUnknown);
+    const lost = async () => {
+      throw new TypeError("fetch failed");
+    };
+    expect((await cli(["txn", "--then", "incr k"], { fetch: lost })).code).toBe(EXIT.outcomeUnknown);
+    expect((await cli(["txn", "--then", "get k"], { fetch: lost })).code).toBe(EXIT.unavailable);
+  });
+});
+
 describe("ballot lock", () => {
   it("runs a command holding the lock, with the fencing token in its environment, and passes on its exit code", async () => {
     const run = spawnCli(["lock", "cli/job", "--ttl", "2s", "--", process.execPath, "-e", "console.log('token=' + process.env.BALLOT_LOCK_TOKEN + ' name=' + process.env.BALLOT_LOCK_NAME); process.exit(3)"]);
@@ -289,7 +386,7 @@ describe("ballot usage", () => {
   it("has --help for every command, and refuses what it does not understand with exit 2", async () => {
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const name of ["get", "put", "cas", "incr", "del", "lock", "health", "layout", "token"]) {
+    for (const name of ["get", "put", "cas", "incr", "del", "txn", "lock", "health", "layout", "token"]) {
       expect(top.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
       const help = await cli([name, "--help"]);
       expect(help.code).toBe(0);

@@ -5,6 +5,8 @@ import { bearerToken, identify } from "../../src/http/access/identify.js";
 import { grantsFrom, parseAccess, type Grant } from "../../src/http/access/policy.js";
 import { requiredAccess } from "../../src/http/access/required-access.js";
 import { compareBytes, may, mayRead, mayWrite, readableUnder } from "../../src/http/access/scope.js";
+import { txnNeeds, txnRefusal } from "../../src/http/access/txn-access.js";
+import type { TxnOp, TxnRequest } from "../../src/core/txn/request.js";
 
 const hex = (token: string) => createHash("sha256").update(token).digest("hex");
 const grant = (read: string[], write: string[] = [], admin = false): Grant => ({ name: "g", read, write, admin });
@@ -100,6 +102,60 @@ describe("scope rules", () => {
     // Malformed prefixes and other methods reach the route, which answers 400 or 405 and lists nothing.
     expect(requiredAccess("GET", "/v1/keys", "?prefix=%01")).toEqual({ kind: "any" });
     expect(requiredAccess("POST", "/v1/keys", "?prefix=a")).toEqual({ kind: "any" });
+  });
+
+  it("a transaction (POST /v1/txn) is checked by its route, key by key: read for compared and got keys, write for changed ones in either branch", () => {
+    expect(requiredAccess("POST", "/v1/txn")).toEqual({ kind: "keys" });
+    expect(requiredAccess("GET", "/v1/txn")).toEqual({ kind: "any" });
+    const request: TxnRequest = {
+      compare: [{ key: "config/a", exists: true }, { key: "billing/x", version: 1 }],
+      success: [{ op: "get", key: "config/b" }, { op: "put", key: "billing/y", value: new Uint8Array(), contentType: "text/plain" }],
+      failure: [{ op: "increment", key: "billing/x", by: 1 }, { op: "get", key: "billing/y" }],
+    };
+    expect(txnNeeds(request)).toEqual([
+      { key: "config/a", access: "read" },
+      { key: "billing/x", access: "write" },
+      { key: "config/b", access: "read" },
+      { key: "billing/y", access: "write" },
+    ]);
+    expect(txnRefusal(billing, request)).toBeNull();
+    expect(txnRefusal(grant(["config/", "billing/"]), request)).toBe('this token may not write the key "billing/x"');
+    expect(txnRefusal(grant([], ["billing/"]), request)).toBe('this token may not read the key "config/a"');
+  });
+
+  it("property: a transaction a token may run reads only keys it may read and changes only keys it may write; a refusal names a key it may not touch so", () => {
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "/"), maxLength: 3 });
+    const op: fc.Arbitrary<TxnOp> = fc.oneof(
+      text.map((key) => ({ op: "get" as const, key })),
+      text.map((key) => ({ op: "put" as const, key, value: new Uint8Array(), contentType: "x" })),
+      text.map((key) => ({ op: "delete" as const, key })),
+      text.map((key) => ({ op: "increment" as const, key, by: 1 })),
+    );
+    const request = fc.record({
+      compare: fc.array(text.map((key) => ({ key, exists: true })), { maxLength: 3 }),
+      success: fc.array(op, { maxLength: 4 }),
+      failure: fc.array(op, { maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 3 }), fc.array(text, { maxLength: 3 }), request, (read, write, r) => {
+        const g = grant(read, write);
+        const refusal = txnRefusal(g, r);
+        const changed = [...r.success, ...r.failure].filter((o) => o.op !== "get").map((o) => o.key);
+        const touched = [...r.compare.map((c) => c.key), ...r.success.map((o) => o.key), ...r.failure.map((o) => o.key)];
+        if (refusal === null) {
+          for (const key of changed) expect(mayWrite(g, key)).toBe(true);
+          for (const key of touched) expect(mayRead(g, key)).toBe(true);
+        } else {
+          const [, access, key] = /^this token may not (read|write) the key (".*")$/.exec(refusal) ?? [];
+          const named = JSON.parse(key!) as string;
+          expect(access).toBe(changed.includes(named) ? "write" : "read");
+          expect(may(g, access as "read" | "write", named)).toBe(false);
+          // The first such key in the body's order.
+          expect(touched.find((k) => !may(g, changed.includes(k) ? "write" : "read", k))).toBe(named);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it("property: a token reads and writes exactly the keys under its prefixes, and listings show only readable keys", () => {

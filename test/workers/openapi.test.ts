@@ -67,7 +67,7 @@ describe("the generated OpenAPI document", () => {
     const doc = await servedDocument();
     // Writes before the reads that need them, the lock acquired before it is renewed and released: one scenario over
     // the examples, on a cluster of its own so that nothing else has touched its keys.
-    const scenario = ["putKey", "getKey", "headKey", "watchKey", "watchPrefix", "listKeys", "incrementKey", "deleteKey", "acquireLock", "getLock", "renewLock", "releaseLock", "health", "openapi", "changeLayout", "getLayout"];
+    const scenario = ["putKey", "getKey", "headKey", "watchKey", "watchPrefix", "listKeys", "incrementKey", "transaction", "deleteKey", "acquireLock", "getLock", "renewLock", "releaseLock", "health", "openapi", "changeLayout", "getLayout"];
     const operations = operationsOf(doc);
     expect([...scenario].sort()).toEqual(operations.map((o) => o.operation.operationId).sort());
     const app = serve({ ...(env as unknown as Env), BALLOT_CLUSTER: `openapi-${Date.now().toString(36)}` });

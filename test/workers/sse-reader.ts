@@ -5,6 +5,7 @@ export interface Sse {
   readonly event?: string;
   readonly data?: Record<string, unknown>;
   readonly comment?: string;
+  readonly retry?: string;
 }
 
 /** Reads events (and comments) off a stream as they come. */
@@ -33,6 +34,7 @@ export function reader(res: Response) {
           ...(fields.event === undefined ? {} : { event: fields.event }),
           ...(fields.data === undefined ? {} : { data: JSON.parse(fields.data) as Record<string, unknown> }),
           ...(comment === undefined ? {} : { comment }),
+          ...(fields.retry === undefined ? {} : { retry: fields.retry }),
         };
       }
       const left = deadline - Date.now();

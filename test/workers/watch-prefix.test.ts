@@ -7,10 +7,9 @@ import type { Env } from "../../src/env.js";
 import { createApp } from "../../src/http/app.js";
 import { MAX_EXACT_BYTES } from "../../src/http/resume-id.js";
 import { watchPrefixRoutes } from "../../src/http/watch-prefix.js";
-import { watchRoutes } from "../../src/http/watch.js";
-import type { Clock } from "../../src/core/ports.js";
 import { createWorkerProposer } from "../../src/proposer/worker-proposer.js";
 import { BASE, call, errorOf, freshKey, keyPath } from "./helpers.js";
+import { movedClockApp } from "./moved-clock-app.js";
 import { reader, type Sse } from "./sse-reader.js";
 
 // GET /v1/watch?prefix=P: every key under a prefix as a text/event-stream (src/http/watch-prefix.ts). Timings only
@@ -23,47 +22,6 @@ const put = async (key: string, value: string) => {
 };
 const watchPath = (prefix: string, since?: string) => `/v1/watch?${new URLSearchParams({ prefix, ...(since === undefined ? {} : { since }) })}`;
 const summary = (e: Sse) => (e.event === "synced" ? `synced ${(e.data as { keys: number }).keys}` : `${e.event} ${String(e.data?.key)}@${String(e.data?.version)}`);
-
-/**
- * An app of its own whose streams run on a clock the test moves (in steps of 10 ms, letting the streams run after
- * each), with no hints, rechecks every 5 s, and its reads and scans counted.
- */
-function movedClockApp() {
-  const config = loadConfig(env as unknown as Env);
-  const proposer = createWorkerProposer(env as unknown as Env, config);
-  let now = 0;
-  let timers: { due: number; fire: () => void }[] = [];
-  const clock: Clock & { reset(): void } = {
-    now: () => now,
-    timer: (ms) => {
-      let fire!: () => void;
-      const fired = new Promise<void>((resolve) => (fire = resolve));
-      const entry = { due: now + ms, fire };
-      timers.push(entry);
-      return { fired, cancel: () => (timers = timers.filter((t) => t !== entry)) };
-    },
-    reset: () => {
-      now = 0;
-      timers = [];
-    },
-  };
-  const advanceTo = async (to: number) => {
-    while (now < to) {
-      now = Math.min(to, now + 10);
-      const due = timers.filter((t) => t.due <= now);
-      timers = timers.filter((t) => t.due > now);
-      due.forEach((t) => t.fire());
-      await new Promise((r) => setTimeout(r, 0));
-    }
-  };
-  const reads = { count: 0 };
-  const registers = { ...proposer.registers, read: (key: string) => (reads.count++, proposer.registers.read(key)) };
-  const scanVersions = (prefix: string) => (reads.count++, proposer.scanVersions(prefix));
-  const waiting = { hints: { subscribe: () => () => {}, subscribePrefix: () => () => {} }, clock, recheckMs: 5_000 };
-  const routes = [...watchRoutes(registers, waiting), ...watchPrefixRoutes(registers, { ...waiting, scanVersions })];
-  const app = createApp({ registers, maxValueBytes: config.maxValueBytes, routes });
-  return { clock, advanceTo, app, reads };
-}
 
 /** Events until (and with) the first `synced`. */
 async function untilSynced(s: ReturnType<typeof reader>): Promise<Sse[]> {

@@ -1,5 +1,5 @@
 import type { Layout, LayoutChangeRequest, LayoutChangeStatus } from "../../client/index.js";
-import type { Command, Context } from "../command.js";
+import type { Command, Context, Values } from "../command.js";
 import { parseDuration, parseVersion } from "../durations.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import { jsonLine } from "../output.js";
@@ -63,7 +63,7 @@ function expectArgs(args: readonly string[], count: number, synopsis: string): v
   if (args.length !== count) throw new UsageError(`usage: ${synopsis}`);
 }
 
-function growRequest(acceptors: number, hints: string | boolean | undefined): LayoutChangeRequest {
+function growRequest(acceptors: number, hints: Values[string]): LayoutChangeRequest {
   if (typeof hints !== "string") return { acceptors };
   // The server checks each hint and the count; "none" is how a command line says null.
   const locationHints = hints.split(",").map((h) => (h.trim() === "none" ? null : h.trim()));

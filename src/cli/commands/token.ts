@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Command } from "../command.js";
+import type { Command, Values } from "../command.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import { jsonLine } from "../output.js";
 
@@ -35,7 +35,7 @@ Example: ballot token new dashboard --read ""`,
 };
 
 /** "a/,b/" as a list; "" (an empty flag value) is the one prefix that covers every key. */
-function prefixes(value: string | boolean | undefined): string[] {
+function prefixes(value: Values[string]): string[] {
   if (typeof value !== "string") return [];
   return value === "" ? [""] : value.split(",");
 }

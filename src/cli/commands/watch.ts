@@ -2,9 +2,7 @@ import type { PrefixWatchEvent } from "../../client/watch-prefix.js";
 import type { Command } from "../command.js";
 import { parseInteger } from "../durations.js";
 import { EXIT, UsageError } from "../exit-codes.js";
-import { entryJSON, jsonLine } from "../output.js";
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+import { entryJSON, jsonLine, lineText } from "../output.js";
 
 export const watch: Command = {
   name: "watch",
@@ -62,13 +60,5 @@ function print(context: Parameters<Command["run"]>[0], event: Exclude<PrefixWatc
     return;
   }
   const head = keyed ? `${event.key} ${event.version}` : `${event.version}`;
-  context.io.stdout(event.kind === "put" ? `${head} put ${text(event.value)}\n` : `${head} delete\n`);
-}
-
-function text(value: Uint8Array): string {
-  try {
-    return JSON.stringify(strictUtf8.decode(value)).slice(1, -1);
-  } catch {
-    return `(${value.byteLength} bytes)`;
-  }
+  context.io.stdout(event.kind === "put" ? `${head} put ${lineText(event.value)}\n` : `${head} delete\n`);
 }
