@@ -1,5 +1,6 @@
 import type { Acceptor } from "./acceptor/acceptor-object.js";
 import type { Collector } from "./collector/collector-object.js";
+import type { IntentSweeper } from "./collector/intent-sweeper-object.js";
 import type { LayoutReconfigurer } from "./reconfigurer/reconfigurer-object.js";
 import type { WatchHub } from "./watch/watch-hub.js";
 
@@ -8,6 +9,8 @@ export interface Env {
   ACCEPTOR: DurableObjectNamespace<Acceptor>;
   /** One garbage collector of deleted keys per shard (src/collector). */
   COLLECTOR: DurableObjectNamespace<Collector>;
+  /** One sweeper of leftover transaction intents per group, awake only while intents may exist (src/collector). */
+  INTENT_SWEEPER: DurableObjectNamespace<IntentSweeper>;
   /** The cluster's one reconfigurer: runs layout changes in the background (src/reconfigurer). */
   RECONFIGURER: DurableObjectNamespace<LayoutReconfigurer>;
   /** Watch hubs: relay change hints to the Workers serving watchers (src/watch), HUB_COUNT per cluster. */

@@ -1,6 +1,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { Acceptor } from "./acceptor/acceptor-object.js";
 import { Collector } from "./collector/collector-object.js";
+import { IntentSweeper } from "./collector/intent-sweeper-object.js";
 import { LayoutReconfigurer, reconfigurerObjectName } from "./reconfigurer/reconfigurer-object.js";
 import { loadConfig, type BallotConfig } from "./config.js";
 import { consoleAsset } from "./console/routes.js";
@@ -22,6 +23,7 @@ import { consoleLogAfterResponse, withRequestLog } from "./http/request-log.js";
 import type { Route } from "./http/route.js";
 import { createAcceptorProbe } from "./cluster/acceptor-probe.js";
 import { collectingDeletes } from "./collector/collection-trigger.js";
+import { armingIntentSweeps } from "./collector/intent-sweep-trigger.js";
 import { clusterSettings, createWorkerProposer } from "./proposer/worker-proposer.js";
 import { transactions } from "./proposer/transactions.js";
 import { initialLayout } from "./cluster/cluster-layout.js";
@@ -34,7 +36,7 @@ const localHints = new LocalHints();
 import { WatchHub } from "./watch/watch-hub.js";
 import { allHints, hubHints, hubPublisher } from "./watch/hub-hints.js";
 
-export { Acceptor, Collector, LayoutReconfigurer, WatchHub };
+export { Acceptor, Collector, IntentSweeper, LayoutReconfigurer, WatchHub };
 
 type App = (request: Request) => Promise<Response>;
 let app: App | undefined;
@@ -89,8 +91,10 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
     localHints.publish,
     hubPublisher(env.WATCH_HUB, config.cluster, waitUntil),
   );
-  // Every route reads and changes keys through the transaction layer (a key may hold a transaction's intent).
-  const txn = transactions(published, systemClock, { ...config.txn, deadlineMs: config.proposer.deadlineMs }, waitUntil);
+  // Every route reads and changes keys through the transaction layer (a key may hold a transaction's intent). Under
+  // it, placing an intent, or meeting one, wakes the group's intent sweeper in the background of the request.
+  const sweeping = armingIntentSweeps(published, env.INTENT_SWEEPER, config, proposer.layout, waitUntil);
+  const txn = transactions(sweeping, systemClock, { ...config.txn, deadlineMs: config.proposer.deadlineMs }, waitUntil);
   const registers = txn.registers;
   const settings = clusterSettings(config);
   const routes: Route[] = [

@@ -72,6 +72,10 @@ export class SqliteSlotStore implements SlotStore {
     if (!columns.some((c) => c.name === "hidden")) sql.exec("ALTER TABLE slots ADD COLUMN hidden INTEGER");
     // Deleted keys for the collector to find, oldest first; only tombstones are indexed, live rows pay nothing.
     sql.exec("CREATE INDEX IF NOT EXISTS slots_tombstones ON slots (accepted_counter) WHERE tombstone = 1");
+    // Keys holding a transaction's intent, for the background sweep (keysWithIntents). Partial, after the ALTER
+    // above on an old table: a row without an intent (almost all of them, almost always) is not in it and pays no
+    // index write; the sweep's page reads only the few rows that are.
+    sql.exec("CREATE INDEX IF NOT EXISTS slots_intents ON slots (key) WHERE intent IS NOT NULL");
     sql.exec(`CREATE TABLE IF NOT EXISTS floors (
       bucket INTEGER PRIMARY KEY, ballot_counter INTEGER, ballot_proposer TEXT, version INTEGER NOT NULL
     )`);
@@ -163,6 +167,15 @@ export class SqliteSlotStore implements SlotStore {
 
   highestFloor(): Floor {
     return [...this.floors.values()].reduce(higherFloor, NO_FLOOR);
+  }
+
+  keysWithIntents(after: string | null, limit: number): readonly string[] {
+    // The condition repeats the partial index's, so SQLite answers from slots_intents alone.
+    const rows =
+      after === null
+        ? this.sql.exec<{ key: string }>("SELECT key FROM slots WHERE intent IS NOT NULL ORDER BY key LIMIT ?", limit)
+        : this.sql.exec<{ key: string }>("SELECT key FROM slots WHERE intent IS NOT NULL AND key > ? ORDER BY key LIMIT ?", after, limit);
+    return rows.toArray().map((r) => r.key);
   }
 
   remove(key: string, floor: Floor): void {

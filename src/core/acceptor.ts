@@ -1,5 +1,5 @@
 import { compareBallots, maxBallot, type Ballot } from "./ballot.js";
-import type { AcceptorReply, AcceptorRequest, Accept, Forget, Install, List, Prepare, Scan } from "./messages.js";
+import type { AcceptorReply, AcceptorRequest, Accept, FindIntents, Forget, Install, List, Prepare, Scan } from "./messages.js";
 import { vshardOf } from "./layout/vshard.js";
 import { COLLECTED_ORIGIN, isLive, type Register } from "./register.js";
 
@@ -55,6 +55,12 @@ export interface SlotStore {
   keysUnder(prefix: string, after: string | null, limit: number): readonly KeyVersion[];
   /** The highest epoch served for any vshard (0 while none was installed). */
   highestEpoch(): number;
+  /**
+   * Up to `limit` keys whose accepted state holds a transaction's intent, after `after` (null: from the first), in
+   * the order of their UTF-8 bytes. An index of those rows alone, not a scan of every key (the background sweep asks
+   * it every few seconds while transactions run). Reads only.
+   */
+  keysWithIntents(after: string | null, limit: number): readonly string[];
 }
 
 /**
@@ -83,6 +89,7 @@ export function handleRequest(store: SlotStore, request: AcceptorRequest): Accep
   if (request.type === "install") return onInstall(store, request);
   if (request.type === "list") return onList(store, request);
   if (request.type === "scan") return onScan(store, request);
+  if (request.type === "intents") return onIntents(store, request);
   // Fencing comes first: a message of an older epoch must change nothing, so that its proposer may safely retry.
   const served = store.minEpoch(vshardOf(request.key));
   if ((request.epoch ?? 0) < served) return { type: "stale", epoch: served };
@@ -160,6 +167,13 @@ function onScan(store: SlotStore, { prefix, after, limit }: Scan): AcceptorReply
   const n = Math.max(1, limit);
   const rows = store.keysUnder(prefix, after, n);
   return { type: "scanned", keys: rows.map((r) => r.key), versions: rows.map((r) => r.version), full: rows.length >= n, epoch: store.highestEpoch() };
+}
+
+/** Not fenced either (see FindIntents): the sweep reads every key it finds through the proposer, which is. */
+function onIntents(store: SlotStore, { after, limit }: FindIntents): AcceptorReply {
+  const n = Math.max(1, limit);
+  const keys = store.keysWithIntents(after, n);
+  return { type: "intent-keys", keys, full: keys.length >= n, epoch: store.highestEpoch() };
 }
 
 function withoutLineage(state: Register): Register {

@@ -87,10 +87,21 @@ export interface Scan {
   readonly limit: number;
 }
 
+/**
+ * The background sweep's page (src/core/txn/sweep.ts): up to `limit` keys whose accepted state holds a transaction's
+ * intent, in key order (UTF-8 bytes) after `after` (null: from the first). A minority's leftovers are listed too: the
+ * sweep's read of each key decides. Reads only, and not fenced by epoch, for the reasons a scan is not.
+ */
+export interface FindIntents {
+  readonly type: "intents";
+  readonly after: string | null;
+  readonly limit: number;
+}
+
 /** The messages about one key: fenced by the epoch they carry. */
 export type KeyedRequest = Prepare | Accept | Peek | Forget;
 
-export type AcceptorRequest = KeyedRequest | Install | List | Scan;
+export type AcceptorRequest = KeyedRequest | Install | List | Scan | FindIntents;
 
 export interface Promised {
   readonly type: "promised";
@@ -161,4 +172,15 @@ export interface Scanned {
   readonly epoch: number;
 }
 
-export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed | Scanned;
+/**
+ * A page of keys holding intents, in key order; `full` when it stopped at the limit (more may follow its last key).
+ * `epoch`: the highest epoch this acceptor serves (as in Scanned): above the sweeper's layout, a newer one exists.
+ */
+export interface IntentKeys {
+  readonly type: "intent-keys";
+  readonly keys: readonly string[];
+  readonly full: boolean;
+  readonly epoch: number;
+}
+
+export type AcceptorReply = Promised | Accepted | Peeked | Rejected | Forgotten | Stale | Installed | Listed | Scanned | IntentKeys;

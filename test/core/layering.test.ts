@@ -22,7 +22,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // Beside core: what the proposer, the collector and the reconfigurer share to reach acceptors. Nothing above it.
   cluster: ["core"],
   proposer: ["core", "cluster", "config", "env"],
-  collector: ["core", "cluster", "config"],
+  // The intent sweeper publishes the hints of the resolutions it makes (the Worker's hub publisher).
+  collector: ["core", "cluster", "config", "watch"],
   // The layout changes' background worker: the core reconfigurer over the cluster's objects.
   reconfigurer: ["core", "cluster"],
   // Watch hubs and the Worker's ways to reach them (issue 20): change hints only, no protocol.

@@ -56,6 +56,11 @@ export class MemoryStore implements SlotStore {
     return keys.map((key) => ({ key, version: this.slots.get(key)?.state?.version ?? 0 }));
   }
 
+  keysWithIntents(after: string | null, limit: number): readonly string[] {
+    const keys = [...this.slots].filter(([k, slot]) => slot.state?.intent !== undefined && (after === null || compareKeys(k, after) > 0)).map(([k]) => k);
+    return keys.sort(compareKeys).slice(0, limit);
+  }
+
   highestFloor(): Floor {
     return [...this.floors.values()].reduce(higherFloor, this.baseFloor);
   }

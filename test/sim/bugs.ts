@@ -93,6 +93,7 @@ export const noFloorAcceptor: AcceptorHandler = (store, request) => {
     keysAfter: (after, limit) => store.keysAfter(after, limit),
     keysUnder: (prefix, after, limit) => store.keysUnder(prefix, after, limit),
     highestEpoch: () => store.highestEpoch(),
+    keysWithIntents: (after, limit) => store.keysWithIntents(after, limit),
     highestFloor: () => store.highestFloor(),
   };
   return handleRequest(forgetful, request);

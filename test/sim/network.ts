@@ -154,6 +154,8 @@ export function describeRequest(r: AcceptorRequest): string {
       return `list ${r.vshards.length} vshards after ${r.after ?? "-"}`;
     case "scan":
       return `scan ${JSON.stringify(r.prefix)} after ${r.after ?? "-"} limit ${r.limit}`;
+    case "intents":
+      return `intents after ${r.after ?? "-"} limit ${r.limit}`;
   }
 }
 
@@ -170,6 +172,8 @@ export function describeReply(r: AcceptorReply): string {
       return `stale: epoch ${r.epoch} served`;
     case "scanned":
       return `scanned ${r.keys.length} keys${r.full ? " (full)" : ""}`;
+    case "intent-keys":
+      return `${r.keys.length} keys with intents${r.full ? " (full)" : ""}`;
     case "listed":
       return `listed ${r.keys.length} keys${r.next === null ? "" : `, more after ${r.next}`}`;
     case "rejected":

@@ -13,8 +13,9 @@ const replay = process.env.SIM_TXN_SCENARIO;
 describe.skipIf(replay !== undefined)("transactions: the bank under every fault", () => {
   for (const scenario of BANK_SCENARIOS.filter((s) => ONLY === undefined || s.name === ONLY)) {
     it(`${scenario.name}: ${scenario.summary}`, async () => {
-      const sum = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0 };
+      const sum = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, sweeps: 0, sweeperDeaths: 0, wakes: 0, wakesLost: 0 };
       const killedAt: Record<string, number> = {};
+      let clearedMs = 0;
       const started = Date.now();
       for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
         const report = await runBank(scenario, seed);
@@ -23,8 +24,9 @@ describe.skipIf(replay !== undefined)("transactions: the bank under every fault"
         }
         for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += report.counts[k];
         for (const [step, n] of Object.entries(report.counts.killedAt)) killedAt[step] = (killedAt[step] ?? 0) + n;
+        clearedMs = Math.max(clearedMs, report.counts.clearedMs);
       }
-      console.log(`${scenario.name}: ${SEEDS} seeds from ${FIRST}, 0 violations, ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(sum)}, coordinators killed at ${JSON.stringify(killedAt)}`);
+      console.log(`${scenario.name}: ${SEEDS} seeds from ${FIRST}, 0 violations, ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(sum)}, coordinators killed at ${JSON.stringify(killedAt)}, last wave's intents gone within ${clearedMs} ms at most`);
       // The runs must have done what they are about: transfers of every ending, atomic reads, swept leftovers.
       expect(sum.succeeded).toBeGreaterThan(SEEDS * 2);
       expect(sum.atomicReads).toBeGreaterThan(SEEDS);

@@ -2,6 +2,6 @@
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("../../src/index.js");
-    durableNamespaces: "Acceptor" | "Collector" | "WatchHub";
+    durableNamespaces: "Acceptor" | "Collector" | "IntentSweeper" | "WatchHub";
   }
 }

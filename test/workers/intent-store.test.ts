@@ -46,4 +46,36 @@ describe("SQLite slot store: transactions' intents (issue 23)", () => {
       expect(handleRequest(restarted, { type: "forget", key: "gone", ballot: { counter: 7, proposer: "q" } })).toMatchObject({ type: "rejected" });
     });
   });
+
+  it("indexes the keys holding intents (a partial index, made on an old table too) and pages through them", async () => {
+    await runInDurableObject(freshObject(), (_instance, state) => {
+      const sql = state.storage.sql;
+      // A table from before intents, with rows; the store adds the column, then the index over it.
+      sql.exec("DROP TABLE IF EXISTS slots");
+      sql.exec(`CREATE TABLE slots (key TEXT PRIMARY KEY, promised_counter INTEGER, promised_proposer TEXT,
+        accepted_counter INTEGER, accepted_proposer TEXT, version INTEGER, tombstone INTEGER, value BLOB,
+        content_type TEXT, origin TEXT, lineage TEXT) WITHOUT ROWID`);
+      for (const key of ["b", "d", "f"]) sql.exec("INSERT INTO slots VALUES (?, NULL, NULL, 5, 'p', 3, 0, X'6869', 'text/plain', 'o3', NULL)", key);
+      const store = new SqliteSlotStore(sql);
+      const index = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'slots_intents'").toArray();
+      expect(index.map((r) => r.sql)).toEqual(["CREATE INDEX slots_intents ON slots (key) WHERE intent IS NOT NULL"]);
+      expect(handleRequest(store, { type: "intents", after: null, limit: 10 })).toEqual({ type: "intent-keys", keys: [], full: false, epoch: 0 });
+
+      const intent = { txn: "t1", record: "\u0001txn:t1", startedAt: 17, success: { kind: "keep" as const }, failure: { kind: "delete" as const } };
+      const state3: RegisterState = { version: 3, value: new Uint8Array([104, 105]), contentType: "text/plain", origin: "o3" };
+      for (const key of ["a", "d", "e", "f", "\u{1F600}", "\uFFFD"]) {
+        handleRequest(store, { type: "accept", key, ballot: { counter: 6, proposer: "q" }, state: { ...state3, hidden: 1, intent } });
+      }
+      // Resolved: the row stays, the intent goes, and so does its index entry.
+      handleRequest(store, { type: "accept", key: "f", ballot: { counter: 7, proposer: "q" }, state: { ...state3, hidden: 2 } });
+      const page = (after: string | null) => handleRequest(store, { type: "intents", after, limit: 2 });
+      // UTF-8 byte order, as listings: U+FFFD before U+1F600 (JavaScript's < would put the surrogate pair first).
+      expect(page(null)).toEqual({ type: "intent-keys", keys: ["a", "d"], full: true, epoch: 0 });
+      expect(page("d")).toEqual({ type: "intent-keys", keys: ["e", "\uFFFD"], full: true, epoch: 0 });
+      expect(page("\uFFFD")).toEqual({ type: "intent-keys", keys: ["\u{1F600}"], full: false, epoch: 0 });
+      // SQLite answers from the partial index, not by reading every row.
+      const plan = sql.exec<{ detail: string }>("EXPLAIN QUERY PLAN SELECT key FROM slots WHERE intent IS NOT NULL AND key > ? ORDER BY key LIMIT ?", "a", 2).toArray();
+      expect(plan.map((r) => r.detail).join("; ")).toContain("slots_intents");
+    });
+  });
 });

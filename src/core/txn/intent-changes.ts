@@ -19,6 +19,9 @@ function invisible(current: RegisterState, intent: Intent | undefined): Register
   return { ...rest, ...(intent === undefined ? {} : { intent }), hidden: (current.hidden ?? 0) + 1 };
 }
 
+/** The name of a placement (the sweep's trigger wakes the sweeper before one is sent, sweep-trigger.ts). */
+export const PLACE_INTENT = "txn.place";
+
 /**
  * Places transaction `txn`'s intent on `key`: what the key becomes under each branch is computed here, from the
  * state the intent locks. Refused (`intent_present`, naming it) while another transaction's intent is there.
@@ -27,7 +30,7 @@ function invisible(current: RegisterState, intent: Intent | undefined): Register
  * is held by the intent until the transaction is resolved, so they still hold at the commit point.
  */
 export const placeIntent = (txn: string, record: string, startedAt: number, request: TxnRequest, key: string): Change => ({
-  name: "txn.place",
+  name: PLACE_INTENT,
   mutates: true,
   apply(current) {
     if (current?.intent !== undefined) return current.intent.txn === txn ? apply(current) : held(current);

@@ -49,10 +49,11 @@ export function resolveOn(raw: Registers, key: string, intent: Intent, resolutio
 }
 
 /**
- * The background sweep's step for one key: resolve whatever intent it holds if its transaction is decided or stale.
- * "clear": no intent (left); "pending": a transaction within its time holds it; "failed": try again later.
+ * The background sweep's step for one key (sweep.ts): resolve whatever intent it holds if its transaction is decided
+ * or stale. "resolved": it held one and now does not; "clear": it held none; "pending": a transaction within its time
+ * holds it; "failed": try again later.
  */
-export async function sweepKey(raw: Registers, key: string, now: () => number, staleMs: number): Promise<"clear" | "pending" | "failed"> {
+export async function sweepKey(raw: Registers, key: string, now: () => number, staleMs: number): Promise<"resolved" | "clear" | "pending" | "failed"> {
   const read = await raw.read(key);
   if (read.kind !== "applied") return "failed";
   const intent = read.state?.intent;
@@ -61,5 +62,5 @@ export async function sweepKey(raw: Registers, key: string, now: () => number, s
   if (fate.kind === "pending") return "pending";
   if (fate.kind === "failed") return "failed";
   const resolved = await resolveOn(raw, key, intent, fate.resolution);
-  return resolved.kind === "applied" ? "clear" : "failed";
+  return resolved.kind === "applied" ? "resolved" : "failed";
 }

@@ -1,10 +1,13 @@
+import type { Slot } from "../../../src/core/acceptor.js";
+import { compareBallots } from "../../../src/core/ballot.js";
 import { compareAndSet, increment, nextState } from "../../../src/core/change.js";
 import type { Outcome, ProposerConfig, Registers, RoundStats } from "../../../src/core/proposer.js";
 import { isLive, type Register } from "../../../src/core/register.js";
 import { runTransaction, type CoordinatorPorts, type CoordinatorSettings, type TxnOutcome, type TxnStep } from "../../../src/core/txn/coordinator.js";
 import { parseRecord, recordKey } from "../../../src/core/txn/record.js";
 import { TxnRegisters, type TxnSettings } from "../../../src/core/txn/registers.js";
-import { sweepKey } from "../../../src/core/txn/resolver.js";
+import { sweepLeaseMs, sweepPeriodMs } from "../../../src/core/txn/sweep-schedule.js";
+import { armingSweeps, SweepLeases } from "../../../src/core/txn/sweep-trigger.js";
 import type { TxnRequest } from "../../../src/core/txn/request.js";
 import { Cluster, type ProposerNode } from "../cluster.js";
 import { currentRequest, Life, ProcessClock, Request } from "../clock.js";
@@ -13,12 +16,16 @@ import { hash32, Rng } from "../rng.js";
 import { Scheduler } from "../scheduler.js";
 import { checkFinalBalances, checkSerializable, checkTotals, checkVersions } from "./check.js";
 import { History, type Seen } from "./history.js";
+import { SimSweeper } from "./sweeper.js";
 
 /**
  * The bank (issue 23): accounts on different shards (each shard its own simulated cluster of acceptors, proposers
  * and faults, all on one virtual clock), transfers as transactions from several coordinators at once, atomic reads
- * of every balance, plain single-key reads and writes of the accounts, a background sweep, coordinators killed at
- * every step, and every fault the simulator has. Then: heal, let the sweep finish, check (check.ts).
+ * of every balance, plain single-key reads and writes of the accounts, the background sweep of intents as production
+ * runs it (one sweeper per shard, woken by the clients before they place intents and when they meet one, finding
+ * intents by asking the acceptors: sweeper.ts), coordinators killed at every step, and every fault the simulator has.
+ * Then: heal, let the clients finish, run a last wave of transfers whose coordinators all die (with acceptor 0 down),
+ * let the sweep finish them within the bound, check (check.ts).
  */
 export interface BankScenario {
   readonly name: string;
@@ -41,9 +48,12 @@ export interface BankScenario {
   readonly killCoordinator: number;
   /** Each client process's clock is off by up to this much (staleness is judged by clocks). */
   readonly clockSkewMs: number;
-  readonly sweepEveryMs: number;
+  /** The sweep period's floor (production: 1 s); the period is max(this, staleMs / 2) (sweep-schedule.ts). */
+  readonly sweepMinPeriodMs: number;
+  /** Chance that a sweep dies midway during the faulty period (its alarm is retried, as workerd retries one). */
+  readonly sweeperDeaths: number;
   readonly txn: { readonly staleMs: number; readonly lockWaitMs: number };
-  readonly bug?: "commit-unchecked-intent" | "read-pending-intent" | "single-round-snapshot";
+  readonly bug?: "commit-unchecked-intent" | "read-pending-intent" | "single-round-snapshot" | "sweep-one-acceptor";
 }
 
 const CONFIG: Omit<ProposerConfig, "acceptors"> = {
@@ -74,7 +84,16 @@ export interface BankReport {
     unknownApplied: number;
     atomicReads: number;
     plainOps: number;
+    /** Intents the sweepers resolved. */
     sweptIntents: number;
+    /** Sweeps run (every alarm), and those that died midway. */
+    sweeps: number;
+    sweeperDeaths: number;
+    /** Wakes the clients sent to sweepers (each skipped when a lease it knew of covered it), and wakes lost. */
+    wakes: number;
+    wakesLost: number;
+    /** How long after the last wave began no read could find an intent any more (virtual ms). */
+    clearedMs: number;
     /** Coordinators killed, by the step they died at. */
     killedAt: Record<string, number>;
   };
@@ -105,7 +124,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
   const shardOf = (key: string) => (key.startsWith("acc-") ? Number(key.slice(4)) % scenario.shards : hash32(key) % scenario.shards);
   const violations: string[] = [];
   const history = new History();
-  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, killedAt: {} };
+  const counts: BankReport["counts"] = { transfers: 0, succeeded: 0, compareFailed: 0, unavailable: 0, conflicts: 0, unknown: 0, killed: 0, unknownApplied: 0, atomicReads: 0, plainOps: 0, sweptIntents: 0, sweeps: 0, sweeperDeaths: 0, wakes: 0, wakesLost: 0, clearedMs: 0, killedAt: {} };
   const stats: RoundStats = { rounds: 0, attempts: 0, conflicts: 0, peekMs: 0, prepareMs: 0, acceptMs: 0, queueMs: 0, lingerMs: 0, backoffMs: 0, fastPath: null };
   const settings: TxnSettings = { staleMs: scenario.txn.staleMs, pollMs: 2, deadlineMs: CONFIG.deadlineMs, ...(scenario.bug === "read-pending-intent" ? { bugReadPendingIntent: true } : {}) };
   const coordinatorSettings: CoordinatorSettings = {
@@ -143,15 +162,63 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       return through(node, () => node.proposer.change(key, change));
     },
   });
+  const stamp = (line: string) => log?.(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
+
+  // The background sweep: one sweeper per shard (a group's IntentSweeper object), with the production schedule.
+  let faulty = true;
+  const periodMs = sweepPeriodMs(scenario.txn.staleMs, scenario.sweepMinPeriodMs);
+  const opMs = CONFIG.deadlineMs + CONFIG.roundTimeoutMs;
+  const leaseMs = sweepLeaseMs(periodMs, opMs);
+  const sweepers = shards.map((cluster, i) => {
+    const r = rng.fork(`sweeper-${i}`);
+    return new SimSweeper(`sweeper-${i}`, scheduler, r, cluster, rawRegisters(i % scenario.proposers), {
+      ...(scenario.bug === "sweep-one-acceptor" ? { bug: "one-acceptor" as const } : {}),
+      staleMs: scenario.txn.staleMs,
+      periodMs,
+      leaseMs,
+      roundTimeoutMs: CONFIG.roundTimeoutMs,
+      skewMs: r.between(0, scenario.clockSkewMs),
+      deaths: () => (faulty ? scenario.sweeperDeaths : 0),
+      // workerd retries a failed alarm after about 2 s (scaled as the deadlines are: 4 s here is 400 ms).
+      retryMs: 200,
+    }, stamp);
+  });
+
   let processes = 0;
   const process = (name: string) => {
     const r = rng.fork(name);
     const slot = processes++ % scenario.proposers;
     const clock = new ProcessClock(scheduler, new Life(), r.between(0, scenario.clockSkewMs));
-    const raw = rawRegisters(slot);
+    // The Worker's arming of sweeps (src/collector/intent-sweep-trigger.ts): a wake (an RPC to the sweeper, lost as
+    // the shard's messages are, tried three times in all) before a placement and after meeting an intent, unless a
+    // lease this client knows of covers it. Clocks of two processes differ by up to the skew: that is the margin.
+    const leases = new SweepLeases(scenario.clockSkewMs + 1);
+    const wake = (shard: number, attempt: number) => {
+      const cluster = shards[shard]!;
+      const request = currentRequest.getStore();
+      counts.wakes++;
+      const lost = faulty && r.chance(cluster.network.links.loss);
+      if (lost) counts.wakesLost++;
+      scheduler.after(r.between(...cluster.network.links.delayMs), () => {
+        if (lost) {
+          // The call fails; retried from the Worker's background, unless the request is gone.
+          const pause = [10, 100][attempt];
+          if (pause === undefined) leases.forget(shard);
+          else scheduler.after(pause, () => request?.cancelled !== true && wake(shard, attempt + 1));
+          return;
+        }
+        const until = sweepers[shard]!.wake();
+        scheduler.after(r.between(...cluster.network.links.delayMs), () => request?.cancelled !== true && leases.leased(shard, until));
+      });
+    };
+    const raw = armingSweeps(rawRegisters(slot), clock, opMs, (key, chosenBy) => {
+      const shard = shardOf(key);
+      if (!leases.needsWake(shard, chosenBy)) return;
+      leases.leased(shard, clock.now() + leaseMs);
+      wake(shard, 0);
+    });
     return { r, clock, raw, registers: new TxnRegisters(raw, clock, settings) };
   };
-  const stamp = (line: string) => log?.(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
 
   // Setup, no faults yet: every account gets its initial balance (version 1).
   const setup = process("setup");
@@ -162,10 +229,10 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
   const total = scenario.initialBalance * scenario.accounts;
   const initial = new Map(accounts.map((k) => [k, scenario.initialBalance]));
   const stopFaults = shards.map((c, i) => scheduleFaults(c, { ...NO_FAULTS, ...scenario.faults }, rng.fork(`faults-${i}`), scenario.faultyMs));
-  let faulty = true;
   let txns = 0;
 
-  const transfer = async (p: ReturnType<typeof process>, from: string, to: string, amount: number, balance: number, mayKill: boolean): Promise<TxnOutcome | "killed"> => {
+  /** `mayKill`: the coordinator may die (by the scenario's chance, at a random step), or dies at that step. */
+  const transfer = async (p: ReturnType<typeof process>, from: string, to: string, amount: number, balance: number, mayKill: boolean | TxnStep): Promise<TxnOutcome | "killed"> => {
     const txn = `t${txns++}`;
     const request: TxnRequest = {
       compare: [{ key: from, value: encoder.encode(String(balance)) }],
@@ -173,7 +240,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       failure: [{ op: "get", key: from }],
     };
     const call = scheduler.now;
-    const killAt = mayKill && p.r.chance(scenario.killCoordinator) ? p.r.pick(STEPS) : null;
+    const killAt = typeof mayKill === "string" ? mayKill : mayKill && p.r.chance(scenario.killCoordinator) ? p.r.pick(STEPS) : null;
     const killAfter = killAt === "intent-placed" || killAt === "intent-resolved" ? p.r.int(2) : 0;
     let passed = 0;
     const req = new Request();
@@ -313,26 +380,11 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
     }
   };
 
-  let sweeping = true;
-  const sweeper = async () => {
-    const p = process("sweeper");
-    while (sweeping) {
-      await scheduler.sleep(scenario.sweepEveryMs);
-      for (const key of accounts) {
-        const before = await p.raw.read(key);
-        if (before.kind === "applied" && before.state?.intent !== undefined) {
-          if ((await sweepKey(p.raw, key, () => p.clock.now(), scenario.txn.staleMs)) === "clear") counts.sweptIntents++;
-        }
-      }
-    }
-  };
-
   const clients = [
     ...Array.from({ length: scenario.transferers }, (_, i) => transferer(i)),
     ...Array.from({ length: scenario.readers }, (_, i) => reader(i)),
     ...Array.from({ length: scenario.plain }, (_, i) => plain(i)),
   ];
-  const sweep = sweeper();
   let idle = 0;
   for (const c of clients) void c.then(() => idle++);
   await scheduler.runUntil(() => false, scenario.faultyMs);
@@ -347,23 +399,53 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
     violations.push(`[liveness] ${clients.length - idle} clients still in an operation ${drainMs} ms after healing`);
   }
 
+  // The last wave: transfers between disjoint pairs of accounts whose coordinators all die, each at a step of its own
+  // (after the record or an intent is written, prepared, committed, after a resolution), with acceptor 0 of every
+  // shard down meanwhile. Nobody touches those accounts afterwards: only the sweep can finish or undo them, and it must
+  // find their intents on the acceptors that were up (a majority's union, not one acceptor's list).
+  const wave = process("last-wave");
+  const started = scheduler.now;
+  for (const c of shards) c.acceptors[0]!.crash();
+  const shuffled = wave.r.sample(accounts.length, accounts.length).map((i) => accounts[i]!);
+  const waveSteps: readonly TxnStep[] = ["record-written", "intent-placed", "prepared", "committed", "intent-resolved"];
+  await runUntilSettled(
+    scheduler,
+    Promise.all(
+      Array.from({ length: Math.floor(accounts.length / 2) }, async (_, i) => {
+        const [from, to] = [shuffled[2 * i]!, shuffled[2 * i + 1]!];
+        const read = await wave.registers.read(from);
+        const balance = read.kind === "applied" ? balanceOf(read.state) : null;
+        if (balance !== null && balance > 0) await transfer(wave, from, to, 1, balance, wave.r.pick(waveSteps));
+      }),
+    ),
+  );
+  for (const c of shards) c.acceptors[0]!.restart();
+
   // Liveness: within the bound, the sweep (or the operations meanwhile) leaves no intent on any account. A pending
   // intent becomes stale staleMs after its transaction began (by its coordinator's clock, off by up to the skew).
-  const boundMs = scenario.txn.staleMs + scenario.clockSkewMs + 2 * scenario.sweepEveryMs + 2 * CONFIG.deadlineMs;
+  // First by looking at the acceptors' slots, which sends nothing (a read could repair a lagging acceptor, and so
+  // help a sweep that asks too few): no majority of a shard may have an intent in its highest accepted state, that
+  // is, no read could find one. Then, as before, by a linearizable read of every account.
+  const boundMs = scenario.txn.staleMs + scenario.clockSkewMs + 2 * periodMs + 2 * CONFIG.deadlineMs;
   const checker = process("checker");
-  const started = scheduler.now;
   let blocked: string[] = [];
   for (;;) {
-    blocked = [];
-    for (const key of accounts) {
-      const o = await runUntilSettled(scheduler, checker.raw.read(key));
-      if (o?.kind !== "applied" || o.state?.intent !== undefined) blocked.push(`${key}${o?.kind === "applied" ? ` (intent of ${o.state?.intent?.txn})` : ` (${o?.kind})`}`);
-    }
+    blocked = accounts.flatMap((key) => {
+      const txn = intentAnyReadMaySee(shards[shardOf(key)]!, key);
+      return txn === null ? [] : [`${key} (intent of ${txn})`];
+    });
     if (blocked.length === 0 || scheduler.now - started > boundMs) break;
-    await runUntilSettled(scheduler, scheduler.sleep(scenario.sweepEveryMs).then(() => undefined));
+    await runUntilSettled(scheduler, scheduler.sleep(periodMs / 25).then(() => undefined));
   }
-  if (blocked.length > 0) violations.push(`[liveness] intents left ${Math.round(scheduler.now - started)} ms after healing (bound ${boundMs} ms): ${blocked.join(", ")}`);
-  sweeping = false;
+  counts.clearedMs = Math.round(scheduler.now - started);
+  if (blocked.length > 0) violations.push(`[liveness] intents left ${Math.round(scheduler.now - started)} ms after the last wave began (bound ${boundMs} ms): ${blocked.join(", ")}`);
+  const bare = rawRegisters(0);
+  for (const key of accounts) {
+    const o = await runUntilSettled(scheduler, bare.read(key));
+    if (o?.kind !== "applied" || o.state?.intent !== undefined) {
+      violations.push(`[liveness] ${key} read after the bound: ${o?.kind === "applied" ? `intent of ${o.state?.intent?.txn}` : o?.kind}`);
+    }
+  }
 
   // A transfer after healing completes.
   const last = await runUntilSettled(scheduler, (async () => {
@@ -392,7 +474,12 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
     records.set(t.txn, record === null ? "absent" : record.status === "committed" ? (record.succeeded ? "committed-succeeded" : "committed-failed") : record.status);
     if (record?.status === "committed" && record.succeeded && (t.ending === "unknown" || t.ending === "killed")) counts.unknownApplied++;
   }
-  await runUntilSettled(scheduler, sweep.then(() => undefined));
+  await runUntilSettled(scheduler, Promise.all(sweepers.map((s) => s.stop())));
+  for (const s of sweepers) {
+    counts.sweptIntents += s.counts.resolved;
+    counts.sweeps += s.counts.sweeps;
+    counts.sweeperDeaths += s.counts.died;
+  }
 
   const tagged = (tag: string, found: readonly string[]) => found.map((v) => `[${tag}] ${v}`);
   violations.push(
@@ -403,6 +490,27 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
     ...tagged("one-state-per-ballot", shards.flatMap((c, i) => c.log.conflicts.map((m) => `shard ${i}: ${m}`))),
   );
   return { scenario: scenario.name, seed, violations, counts, virtualMs: Math.round(scheduler.now) };
+}
+
+/**
+ * The transaction whose intent some read of `key` could find, or null: for each majority of the shard's acceptors,
+ * the state accepted at the highest ballot among them is what a read through that majority would take.
+ */
+function intentAnyReadMaySee(cluster: Cluster, key: string): string | null {
+  const n = cluster.spec.acceptors;
+  const need = Math.floor(n / 2) + 1;
+  for (let mask = 0; mask < 1 << n; mask++) {
+    const members = Array.from({ length: n }, (_, i) => i).filter((i) => (mask >> i) & 1);
+    if (members.length !== need) continue;
+    let top: Slot | undefined;
+    for (const i of members) {
+      const slot = cluster.acceptors[i]!.store.read(key);
+      if (slot !== undefined && (top === undefined || compareBallots(slot.accepted, top.accepted) > 0)) top = slot;
+    }
+    const intent = top?.state?.intent;
+    if (intent !== undefined) return intent.txn;
+  }
+  return null;
 }
 
 /** Runs the scheduler until `work` settles (or the queue empties); its value, or undefined. */

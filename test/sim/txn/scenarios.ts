@@ -20,7 +20,8 @@ const BASE: BankScenario = {
   faults: {},
   killCoordinator: 0.15,
   clockSkewMs: 100,
-  sweepEveryMs: 50,
+  sweepMinPeriodMs: 100,
+  sweeperDeaths: 0.05,
   txn: { staleMs: 250, lockWaitMs: 60 },
 };
 
@@ -51,6 +52,7 @@ export const BANK_CONTROLS: readonly BankScenario[] = [
   { ...BASE, name: "bug-commit-unchecked-intent", summary: "a placement takes a key whatever intent is there", bug: "commit-unchecked-intent", killCoordinator: 0.05, faults: {} },
   { ...BASE, name: "bug-read-pending-intent", summary: "a read answers a pending intent's next state", bug: "read-pending-intent", faults: {} },
   { ...BASE, name: "bug-single-round-snapshot", summary: "an atomic read of all accounts reads each once, unchecked", bug: "single-round-snapshot", killCoordinator: 0, faults: {} },
+  { ...BASE, name: "bug-sweep-one-acceptor", summary: "the sweep asks acceptor 0 alone for the keys holding intents", bug: "sweep-one-acceptor", faults: {} },
 ];
 
 export function findBankScenario(name: string): BankScenario {
