@@ -104,8 +104,12 @@ async function transaction(run: (request: TxnRequest) => Promise<TxnOutcome>, re
   const outcome = await run(txn);
   const headers = (id: string) => ({ [TXN_HEADER]: id, "server-timing": `txn;dur=${now() - started}` });
   switch (outcome.kind) {
-    case "committed":
-      return json(200, { succeeded: outcome.succeeded, results: outcome.results.map((r) => resultOf(r.key, r.state)) }, headers(outcome.txn));
+    case "committed": {
+      const answer = headers(outcome.txn);
+      // The two steps of a written transaction: the record and intents (in parallel), then the commit.
+      if (outcome.steps !== undefined) answer["server-timing"] += `, place;dur=${outcome.steps.placeMs}, commit;dur=${outcome.steps.commitMs}`;
+      return json(200, { succeeded: outcome.succeeded, results: outcome.results.map((r) => resultOf(r.key, r.state)) }, answer);
+    }
     case "refused": {
       const why = outcome.code === "overflow" ? "the result would not be a safe integer" : "the key does not hold a decimal integer";
       throw new ApiError(409, outcome.code, `increment of ${JSON.stringify(outcome.key)}: ${why}; nothing changed`, { key: outcome.key }, headers(outcome.txn));

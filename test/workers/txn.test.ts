@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Env } from "../../src/env.js";
 import { placeIntent } from "../../src/core/txn/intent-changes.js";
-import { beginRecord, commitRecord, parseRecord, recordKey } from "../../src/core/txn/record.js";
+import { commitRecord, parseRecord, recordKey } from "../../src/core/txn/record.js";
 import type { TxnRequest } from "../../src/core/txn/request.js";
 import type { RequestLogLine } from "../../src/http/request-log.js";
 import { txnBodyLimit, txnKeyValueLimit } from "../../src/http/txn.js";
@@ -36,7 +36,8 @@ const txn = (body: unknown, app: App = main, headers: Record<string, string> = {
 async function ok(res: Response): Promise<Answer> {
   expect(res.status, await res.clone().text()).toBe(200);
   expect(res.headers.get("x-ballot-txn")).toMatch(/^[0-9a-f]{32}$/);
-  expect(res.headers.get("server-timing")).toMatch(/^txn;dur=\d+$/);
+  // The whole call; a transaction that placed intents also its two steps (an atomic read by double collect has none).
+  expect(res.headers.get("server-timing")).toMatch(/^txn;dur=\d+(, place;dur=\d+, commit;dur=\d+)?$/);
   expect(res.headers.get("cache-control")).toBe("no-store");
   return (await res.json()) as Answer;
 }
@@ -64,26 +65,27 @@ describe("POST /v1/txn: branches, comparisons, results", () => {
     expect(await put(counter, "10")).toBe(1);
     expect(await put(gone, "bye")).toBe(1);
     expect(await put(reader, "{\"x\":1}", "application/json")).toBe(1);
-    const answer = await ok(
-      await txn({
-        compare: [
-          { key: a, version: 2 },
-          { key: a, value: "two" },
-          { key: counter, exists: true },
-          { key: counter, valueBase64: b64(text("10")) },
-          { key: fresh, exists: false },
-          { key: fresh, version: 0 },
-        ],
-        success: [
-          { op: "put", key: a, value: "three", contentType: "text/x-note" },
-          { op: "increment", key: counter, by: 5 },
-          { op: "delete", key: gone },
-          { op: "put", key: fresh, valueBase64: b64(new Uint8Array([0, 1, 2, 255])) },
-          { op: "get", key: reader },
-        ],
-        failure: [{ op: "put", key: a, value: "wrong" }],
-      }),
-    );
+    const res = await txn({
+      compare: [
+        { key: a, version: 2 },
+        { key: a, value: "two" },
+        { key: counter, exists: true },
+        { key: counter, valueBase64: b64(text("10")) },
+        { key: fresh, exists: false },
+        { key: fresh, version: 0 },
+      ],
+      success: [
+        { op: "put", key: a, value: "three", contentType: "text/x-note" },
+        { op: "increment", key: counter, by: 5 },
+        { op: "delete", key: gone },
+        { op: "put", key: fresh, valueBase64: b64(new Uint8Array([0, 1, 2, 255])) },
+        { op: "get", key: reader },
+      ],
+      failure: [{ op: "put", key: a, value: "wrong" }],
+    });
+    const answer = await ok(res);
+    // A written transaction names its two steps: placing the intents, then the commit.
+    expect(res.headers.get("server-timing")).toMatch(/^txn;dur=\d+, place;dur=\d+, commit;dur=\d+$/);
     expect(answer).toEqual({
       succeeded: true,
       results: [
@@ -312,11 +314,10 @@ describe("POST /v1/txn meets other transactions' intents", () => {
   const raw = createWorkerProposer(baseEnv, config).registers;
   const newId = () => crypto.randomUUID().replaceAll("-", "");
 
-  /** Places the intents of a transaction (put `value` on each key) and writes its record pending, as a coordinator would. */
+  /** Places the intents of a transaction (put `value` on each key), as a coordinator would: its record stays absent (pending) until it commits. */
   async function pendingTxn(keys: readonly string[], value: string, startedAt = Date.now()): Promise<{ id: string; request: TxnRequest }> {
     const id = newId();
     const request: TxnRequest = { compare: [], success: keys.map((key) => ({ op: "put", key, value: text(value), contentType: "text/plain" })), failure: [] };
-    expect((await raw.change(recordKey(id), beginRecord(id, startedAt))).kind).toBe("applied");
     for (const key of keys) expect((await raw.change(key, placeIntent(id, recordKey(id), startedAt, request, key))).kind).toBe("applied");
     return { id, request };
   }
@@ -366,7 +367,7 @@ describe("POST /v1/txn meets other transactions' intents", () => {
     const listing = async () => ((await (await call(`/v1/keys?${new URLSearchParams({ prefix })}`)).json()) as { keys: { key: string; version: number }[] }).keys.map((k) => [k.key, k.version]);
     // Pending: the state before it (a key it would create is not there yet).
     expect(await listing()).toEqual([[old, 1]]);
-    expect((await raw.change(recordKey(id), commitRecord(id, true))).kind).toBe("applied");
+    expect((await raw.change(recordKey(id), commitRecord(id, Date.now(), true))).kind).toBe("applied");
     expect(await listing()).toEqual([
       [created, 1],
       [old, 2],

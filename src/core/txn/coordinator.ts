@@ -3,7 +3,7 @@ import type { Outcome, Registers } from "../proposer.js";
 import type { Register } from "../register.js";
 import { committedState, withoutIntent, type Intent } from "./intent.js";
 import { placeIntent, resolveIntent, type Resolution } from "./intent-changes.js";
-import { abortRecord, beginRecord, commitRecord, recordKey } from "./record.js";
+import { abortRecord, commitRecord, recordKey } from "./record.js";
 import { comparesHoldOn, invalidReason, isReadOnly, keysOf, planBranch, type TxnRequest } from "./request.js";
 import { fateOf, resolveOn } from "./resolver.js";
 import { readSnapshot } from "./snapshot.js";
@@ -16,7 +16,7 @@ export interface OpResult {
 
 export type TxnOutcome =
   /** Committed (200): the comparisons held (`succeeded`) or not, and the branch's ops took effect at the commit point. */
-  | { readonly kind: "committed"; readonly succeeded: boolean; readonly results: readonly OpResult[]; readonly txn: string }
+  | { readonly kind: "committed"; readonly succeeded: boolean; readonly results: readonly OpResult[]; readonly txn: string; readonly steps?: TxnSteps }
   /** An op of the branch taken cannot apply (409 not_integer / overflow): aborted, nothing changed. */
   | { readonly kind: "refused"; readonly code: "not_integer" | "overflow"; readonly key: string; readonly txn: string }
   /** The request is malformed (400). */
@@ -26,8 +26,17 @@ export type TxnOutcome =
   /** Maybe applied (504): the commit was sent and no majority confirmed it. */
   | { readonly kind: "unknown"; readonly reason: string; readonly txn: string };
 
+/**
+ * How long a committed transaction's steps took (the clock's ms), for Server-Timing: placing the intents (in
+ * parallel: the slowest of them), then the commit. Absent for a read answered by a double collect.
+ */
+export interface TxnSteps {
+  readonly placeMs: number;
+  readonly commitMs: number;
+}
+
 /** The coordinator's steps, where the simulator kills it (the `checkpoint` port). */
-export type TxnStep = "begun" | "record-written" | "intent-placed" | "prepared" | "committed" | "intent-resolved";
+export type TxnStep = "begun" | "intent-placed" | "prepared" | "committed" | "intent-resolved";
 
 export interface CoordinatorPorts {
   /** The proposer's registers, NOT the transaction-aware ones: intents are placed and resolved on the raw keys. */
@@ -62,12 +71,12 @@ type Placement =
 /**
  * Runs one transaction. The steps (design: docs/transactions-design.md):
  *
- * 1. In parallel: write the record pending, and place an intent on every key (sorted), each checking nothing but
- *    locking the key and fixing what it becomes under either branch. A key held by another transaction's intent is
+ * 1. Place an intent on every key (sorted, in parallel), each checking nothing but locking the key and fixing what
+ *    it becomes under either branch. The record is not written yet: absent is pending (record.ts). A key held by another transaction's intent is
  *    resolved if that one is decided or stale, waited for up to `lockWaitMs` if it is pending, and otherwise this
  *    transaction gives up (unavailable: it never waits in a cycle, so no deadlock).
  * 2. Judge the comparisons on the states the intents locked; an increment of a non-integer in the branch taken aborts.
- * 3. Commit the record (the commit point) with the branch taken, or abort it.
+ * 3. Commit the record (the commit point: its first write) with the branch taken, or abort it.
  * 4. Resolve every intent (in parallel); the answer may go out before this ends (`background`).
  *
  * Until the commit is sent, every failure is "unavailable": only the coordinator commits, so a transaction whose
@@ -90,17 +99,13 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   const record = recordKey(txn);
   await checkpoint("begun");
 
-  const begin = raw.change(record, beginRecord(txn, startedAt)).then(async (o) => {
-    await checkpoint("record-written");
-    return o;
-  });
   const placements = keys.map((key) =>
     place(ports, settings, txn, record, startedAt, request, key).then(async (p) => {
       await checkpoint("intent-placed");
       return p;
     }),
   );
-  const [begun, ...placed] = await Promise.all([begin, ...placements]);
+  const placed = await Promise.all(placements);
   const abort = async (reason: string): Promise<TxnOutcome> => {
     const aborted = await raw.change(record, abortRecord(txn, startedAt));
     // Only the coordinator commits, and it never will: the intents go whatever became of the abort (if it failed,
@@ -108,7 +113,6 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
     if (aborted.kind === "applied") resolveAll(ports, keys, txn, { committed: false });
     return { kind: "unavailable", reason, txn };
   };
-  if (begun!.kind !== "applied") return abort(`the record could not be written (${describe(begun!)})`);
   const failed = placed.find((p) => p.kind === "failed");
   if (failed !== undefined && failed.kind === "failed") return abort(failed.reason);
 
@@ -125,7 +129,8 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   }
 
   await checkpoint("prepared");
-  const commit = await raw.change(record, commitRecord(txn, succeeded));
+  const placedAt = ports.clock.now();
+  const commit = await raw.change(record, commitRecord(txn, startedAt, succeeded));
   if (commit.kind === "refused") {
     // A resolver aborted it as stale first: the abort was chosen, so the commit never can be.
     resolveAll(ports, keys, txn, { committed: false });
@@ -146,7 +151,8 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   });
   const resolving = resolveAll(ports, keys, txn, resolution, checkpoint);
   if (ports.background === undefined) await resolving;
-  return { kind: "committed", succeeded, results, txn };
+  const steps = { placeMs: placedAt - startedAt, commitMs: ports.clock.now() - placedAt };
+  return { kind: "committed", succeeded, results, txn, steps };
 }
 
 /** How many decided intents in its way one placement resolves before it gives up. */

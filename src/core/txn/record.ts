@@ -3,15 +3,17 @@ import { isLive, type Register } from "../register.js";
 
 /**
  * The transaction record: a register of its own (key `\u0001txn:<id>`, a control character first, so key listings
- * skip it, as they skip locks) that goes from pending to committed or aborted exactly once, by compare-and-set.
- * Its `committed` state is the commit point: the one instant the whole transaction takes effect.
+ * skip it, as they skip locks) that goes from pending (absent: never written) to committed or aborted exactly once,
+ * by compare-and-set. Its `committed` state is the commit point: the one instant the whole transaction takes effect.
  *
- * - The coordinator writes it pending (`beginRecord`), in parallel with placing its intents.
- * - Only the coordinator commits (`commitRecord`), and only a pending record: never an absent or aborted one.
+ * - Nobody writes it pending: absent means pending, and each intent carries the transaction's start time, which is
+ *   all a resolver needs of a pending record. (Records written `pending` by older coordinators read the same.) So
+ *   the record's first write is its decision, and a transaction costs one change fewer.
+ * - Only the coordinator commits (`commitRecord`): an absent or pending record, never an aborted one.
  * - Anyone may abort (`abortRecord`): the coordinator when a step fails, a resolver when the record (or, while it
  *   is absent, the intent it met) is older than the staleness deadline. Abort writes the record even when absent, so
- *   a late `beginRecord` or `commitRecord` of the coordinator then finds it decided and fails: CASPaxos orders the
- *   abort and the commit, and exactly one of them is chosen.
+ *   a late `commitRecord` of the coordinator then finds it decided and fails: CASPaxos orders the abort and the
+ *   commit, and exactly one of them is chosen. Records are never deleted, so an aborted one never reads as absent.
  */
 export type TxnStatus = "pending" | "committed" | "aborted";
 
@@ -53,26 +55,18 @@ function write(current: Register, record: TxnRecord, origin: string): Decision {
 const same = (current: Register): Decision => ({ kind: "apply", next: current });
 const decided = (current: Register): Decision => ({ kind: "refuse", refusal: { code: "version_mismatch", current } });
 
-/** Absent to pending; pending again is the same write (idempotent); a decided record refuses. */
-export const beginRecord = (txn: string, startedAt: number): Change => ({
-  name: "txn.begin",
-  mutates: true,
-  apply(current, origin) {
-    const record = parseRecord(current);
-    if (record === null) return write(current, { txn, status: "pending", startedAt }, origin);
-    return record.status === "pending" ? same(current) : decided(current);
-  },
-});
-
-/** Pending to committed (the commit point); committed already is the same write; absent or aborted refuses. */
-export const commitRecord = (txn: string, succeeded: boolean): Change => ({
+/**
+ * Absent or pending to committed (the commit point); committed already is the same write; aborted refuses.
+ * `startedAt` is the transaction's (as its intents say), kept in the record for operators.
+ */
+export const commitRecord = (txn: string, startedAt: number, succeeded: boolean): Change => ({
   name: "txn.commit",
   mutates: true,
   apply(current, origin) {
     const record = parseRecord(current);
-    if (record === null || record.status === "aborted") return decided(current);
-    if (record.status === "committed") return same(current);
-    return write(current, { ...record, status: "committed", succeeded }, origin);
+    if (record?.status === "aborted") return decided(current);
+    if (record?.status === "committed") return same(current);
+    return write(current, { txn, startedAt: record?.startedAt ?? startedAt, status: "committed", succeeded }, origin);
   },
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Change } from "../../../src/core/change.js";
 import { nextState } from "../../../src/core/change.js";
 import type { Register } from "../../../src/core/register.js";
-import { abortRecord, beginRecord, commitRecord, isRecordKey, parseRecord, recordKey, RECORD_CONTENT_TYPE } from "../../../src/core/txn/record.js";
+import { abortRecord, commitRecord, isRecordKey, parseRecord, recordKey, RECORD_CONTENT_TYPE } from "../../../src/core/txn/record.js";
 import { INTERNAL_KEY } from "../../../src/core/listing/list-keys.js";
 
 const T = "T1";
@@ -18,22 +18,19 @@ function after(change: Change, current: Register): string {
   return r === null ? "absent" : `${r.status}${r.succeeded === undefined ? "" : r.succeeded ? "/succeeded" : "/failed"} @${r.startedAt}${same}`;
 }
 
-describe("the transaction record: pending -> committed | aborted, exactly once", () => {
+describe("the transaction record: pending (absent) -> committed | aborted, exactly once", () => {
   const absent: Register = null;
   const tombstone: Register = nextState(null, null, "", "o");
   // [from, change, expected]
   const cases: [string, Register, Change, string][] = [
-    ["absent", absent, beginRecord(T, 100), "pending @100"],
-    ["pending", rec("pending"), beginRecord(T, 100), "pending @100 (same)"],
-    ["committed", rec("committed", { succeeded: true }), beginRecord(T, 100), "refused"],
-    ["aborted", rec("aborted"), beginRecord(T, 100), "refused"],
-
-    ["pending", rec("pending"), commitRecord(T, true), "committed/succeeded @100"],
-    ["pending", rec("pending"), commitRecord(T, false), "committed/failed @100"],
-    ["committed", rec("committed", { succeeded: true }), commitRecord(T, true), "committed/succeeded @100 (same)"],
-    ["absent (never begun: a commit needs a pending record)", absent, commitRecord(T, true), "refused"],
-    ["a tombstone", tombstone, commitRecord(T, true), "refused"],
-    ["aborted", rec("aborted"), commitRecord(T, true), "refused"],
+    ["absent (pending: nobody writes it before the commit)", absent, commitRecord(T, 70, true), "committed/succeeded @70"],
+    ["absent", absent, commitRecord(T, 70, false), "committed/failed @70"],
+    ["a tombstone (as absent)", tombstone, commitRecord(T, 70, true), "committed/succeeded @70"],
+    ["pending (written by an older coordinator): its own start is kept", rec("pending"), commitRecord(T, 70, true), "committed/succeeded @100"],
+    ["pending", rec("pending"), commitRecord(T, 100, false), "committed/failed @100"],
+    ["committed", rec("committed", { succeeded: true }), commitRecord(T, 100, true), "committed/succeeded @100 (same)"],
+    ["aborted", rec("aborted"), commitRecord(T, 100, true), "refused"],
+    ["aborted while absent (a resolver found it stale)", rec("aborted", {}, 1), commitRecord(T, 100, false), "refused"],
 
     ["pending", rec("pending"), abortRecord(T, 100), "aborted @100"],
     ["absent", absent, abortRecord(T, 90), "aborted @90"],
@@ -51,10 +48,10 @@ describe("the transaction record: pending -> committed | aborted, exactly once",
   }
 
   it("commit and abort race: whichever is chosen first, the other refuses", () => {
-    const committed = commitRecord(T, true).apply(rec("pending"), "a");
-    const aborted = abortRecord(T, 100, 1000).apply(rec("pending"), "b");
+    const committed = commitRecord(T, 100, true).apply(null, "a");
+    const aborted = abortRecord(T, 100, 1000).apply(null, "b");
     expect(committed.kind === "apply" && abortRecord(T, 100, 1000).apply(committed.next, "b").kind).toBe("refuse");
-    expect(aborted.kind === "apply" && commitRecord(T, true).apply(aborted.next, "a").kind).toBe("refuse");
+    expect(aborted.kind === "apply" && commitRecord(T, 100, true).apply(aborted.next, "a").kind).toBe("refuse");
   });
 
   it("lives under an internal key that listings skip", () => {

@@ -100,7 +100,7 @@ export interface BankReport {
   readonly virtualMs: number;
 }
 
-const STEPS: readonly TxnStep[] = ["begun", "record-written", "intent-placed", "prepared", "committed", "intent-resolved"];
+const STEPS: readonly TxnStep[] = ["begun", "intent-placed", "prepared", "committed", "intent-resolved"];
 const never = <T>() => new Promise<T>(() => {});
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -400,14 +400,14 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
   }
 
   // The last wave: transfers between disjoint pairs of accounts whose coordinators all die, each at a step of its own
-  // (after the record or an intent is written, prepared, committed, after a resolution), with acceptor 0 of every
+  // (after an intent is placed, prepared, committed, after a resolution), with acceptor 0 of every
   // shard down meanwhile. Nobody touches those accounts afterwards: only the sweep can finish or undo them, and it must
   // find their intents on the acceptors that were up (a majority's union, not one acceptor's list).
   const wave = process("last-wave");
   const started = scheduler.now;
   for (const c of shards) c.acceptors[0]!.crash();
   const shuffled = wave.r.sample(accounts.length, accounts.length).map((i) => accounts[i]!);
-  const waveSteps: readonly TxnStep[] = ["record-written", "intent-placed", "prepared", "committed", "intent-resolved"];
+  const waveSteps: readonly TxnStep[] = ["intent-placed", "prepared", "committed", "intent-resolved"];
   await runUntilSettled(
     scheduler,
     Promise.all(
