@@ -94,7 +94,7 @@ function buildApp(env: Env, config: BallotConfig): BallotApp {
   // Every route reads and changes keys through the transaction layer (a key may hold a transaction's intent). Under
   // it, placing an intent, or meeting one, wakes the group's intent sweeper in the background of the request.
   const sweeping = armingIntentSweeps(published, env.INTENT_SWEEPER, config, proposer.layout, waitUntil);
-  const txn = transactions(sweeping, systemClock, { ...config.txn, deadlineMs: config.proposer.deadlineMs }, waitUntil);
+  const txn = transactions(sweeping, systemClock, { ...config.txn, deadlineMs: config.proposer.deadlineMs }, waitUntil, proposer.prepareAhead);
   const registers = txn.registers;
   const settings = clusterSettings(config);
   const routes: Route[] = [

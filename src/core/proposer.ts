@@ -209,6 +209,37 @@ export class Proposer {
     }
   }
 
+  /**
+   * Phase 1 of a change to come, run now: a transaction's coordinator prepares its record's key while it places its
+   * intents, so that the commit then takes one round (the accept) instead of two. The promise and the state the
+   * majority holds go to the promise cache, as an accept's piggybacked promise does; the key's next change here
+   * takes them and checks them as any held promise (stillUsable: another epoch's is void, an old one is peeked).
+   * Safe as any prepare: nothing is accepted, and the accept at this ballot is refused wherever someone has since
+   * prepared a higher one (that change then goes through recovery, as after any lost accept). Never throws; leaves
+   * nothing behind when the round is not won or a change of the key is queued here (its own prepare outranks it).
+   */
+  async prepareAhead(key: string): Promise<void> {
+    if (this.queues.has(key)) return;
+    try {
+      const route = this.router.route(key);
+      const ballot = this.ballots.next();
+      const tally = await runRound<Promised>(
+        route.quorum,
+        "promised",
+        (i) => this.send(route, i, { type: "prepare", key, ballot }),
+        this.clock,
+        this.config.roundTimeoutMs,
+      );
+      this.ballots.observe(tally.highestSeen);
+      if (tally.result !== "won" || this.queues.has(key)) return;
+      const replies = tally.granted.map((g) => g.reply);
+      const acceptedAt = replies.reduce<Ballot | null>((best, r) => (r.accepted !== null && (best === null || compareBallots(r.accepted, best) > 0) ? r.accepted : best), null);
+      this.promises.put(key, { ballot, state: highestAccepted(replies), since: this.clock.now(), ...(acceptedAt === null ? {} : { acceptedAt }), epoch: route.epoch });
+    } catch {
+      // A failed send: the change to come prepares for itself.
+    }
+  }
+
   /** Changes in flight in this proposer (admitted, not yet answered). */
   get inFlight(): number {
     return this.admission.size;

@@ -26,7 +26,13 @@ export interface TransactionSettings extends TxnConfig {
  * transaction's writes visible wakes watchers as any write does). Resolution after a commit runs in `background` (a
  * Worker's waitUntil): the answer does not wait for it, and whoever meets a leftover intent finishes it.
  */
-export function transactions(inner: Registers, clock: Clock, settings: TransactionSettings, background: (work: Promise<unknown>) => void): Transactions {
+export function transactions(
+  inner: Registers,
+  clock: Clock,
+  settings: TransactionSettings,
+  background: (work: Promise<unknown>) => void,
+  prepareAhead?: (key: string) => Promise<void>,
+): Transactions {
   const registers = new TxnRegisters(inner, clock, {
     staleMs: settings.staleMs,
     pollMs: settings.pollMs,
@@ -42,7 +48,12 @@ export function transactions(inner: Registers, clock: Clock, settings: Transacti
   return {
     registers,
     run: (request) =>
-      runTransaction({ registers: inner, reads: registers, clock, background: (work) => background(work.catch(() => {})) }, coordinator, newTxnId(), request),
+      runTransaction(
+        { registers: inner, reads: registers, clock, background: (work) => background(work.catch(() => {})), ...(prepareAhead === undefined ? {} : { prepareAhead }) },
+        coordinator,
+        newTxnId(),
+        request,
+      ),
   };
 }
 

@@ -21,6 +21,8 @@ const BARE: TransportWrappers = { root: (t) => t, named: (t) => t };
 export interface WorkerProposer {
   /** The key operations, each run once the isolate has read the layout (see ClusterLayout.ready). */
   readonly registers: Registers;
+  /** Proposer.prepareAhead once the layout is read: a transaction's coordinator prepares its record's commit. */
+  prepareAhead(key: string): Promise<void>;
   /** The isolate's copy of the layout. */
   readonly layout: ClusterLayout;
   /** The root group's proposer: the config register is read and written through it. */
@@ -80,5 +82,13 @@ export function createWorkerProposer(env: Env, config: BallotConfig, wrap: Trans
     await layout.ready(config.proposer.deadlineMs);
     return scanner(prefix);
   };
-  return { registers, layout, root, listVia, scanVersions: scan };
+  const prepareAhead = async (key: string) => {
+    try {
+      await layout.ready(config.proposer.deadlineMs);
+    } catch {
+      return; // no layout: the commit's own change reports why
+    }
+    await proposer.prepareAhead(key);
+  };
+  return { registers, layout, root, listVia, scanVersions: scan, prepareAhead };
 }

@@ -46,6 +46,11 @@ export interface CoordinatorPorts {
   readonly clock: Clock;
   /** Called at each step; the simulator never returns from it to kill the coordinator there. */
   readonly checkpoint?: (step: TxnStep) => Promise<void>;
+  /**
+   * Phase 1 of the record's commit, run while the intents are placed (Proposer.prepareAhead), so that the commit
+   * takes one round. Optional: without it the commit prepares for itself. Never throws.
+   */
+  readonly prepareAhead?: (key: string) => Promise<void>;
   /** Runs the resolution after the answer (a Worker's waitUntil); absent: resolution finishes before the answer. */
   readonly background?: (work: Promise<unknown>) => void;
 }
@@ -72,7 +77,8 @@ type Placement =
  * Runs one transaction. The steps (design: docs/transactions-design.md):
  *
  * 1. Place an intent on every key (sorted, in parallel), each checking nothing but locking the key and fixing what
- *    it becomes under either branch. The record is not written yet: absent is pending (record.ts). A key held by another transaction's intent is
+ *    it becomes under either branch. The record is not written yet: absent is pending (record.ts). Meanwhile, the
+ *    record's key is prepared (`prepareAhead`), so that the commit is a single accept round. A key held by another transaction's intent is
  *    resolved if that one is decided or stale, waited for up to `lockWaitMs` if it is pending, and otherwise this
  *    transaction gives up (unavailable: it never waits in a cycle, so no deadlock).
  * 2. Judge the comparisons on the states the intents locked; an increment of a non-integer in the branch taken aborts.
@@ -99,13 +105,14 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   const record = recordKey(txn);
   await checkpoint("begun");
 
+  const ahead = ports.prepareAhead?.(record) ?? Promise.resolve();
   const placements = keys.map((key) =>
     place(ports, settings, txn, record, startedAt, request, key).then(async (p) => {
       await checkpoint("intent-placed");
       return p;
     }),
   );
-  const placed = await Promise.all(placements);
+  const [, ...placed] = await Promise.all([ahead, ...placements]);
   const abort = async (reason: string): Promise<TxnOutcome> => {
     const aborted = await raw.change(record, abortRecord(txn, startedAt));
     // Only the coordinator commits, and it never will: the intents go whatever became of the abort (if it failed,

@@ -162,6 +162,24 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       return through(node, () => node.proposer.change(key, change));
     },
   });
+  /** Proposer.prepareAhead of slot `slot`'s proposer of the key's shard; settles when that proposer dies. */
+  const prepareAhead = (slot: number) => (key: string): Promise<void> => {
+    const node = shards[shardOf(key)]!.node(slot);
+    return new Promise<void>((resolve) => {
+      const unsubscribe = node.life.whenDead(resolve);
+      node.proposer.prepareAhead(key).then(
+        () => {
+          unsubscribe();
+          resolve();
+        },
+        (error: unknown) => {
+          unsubscribe();
+          violations.push(`[protocol] prepareAhead threw: ${String(error)}`);
+          resolve();
+        },
+      );
+    });
+  };
   const stamp = (line: string) => log?.(`${scheduler.now.toFixed(3).padStart(10)}  ${line}`);
 
   // The background sweep: one sweeper per shard (a group's IntentSweeper object), with the production schedule.
@@ -217,7 +235,7 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
       leases.leased(shard, clock.now() + leaseMs);
       wake(shard, 0);
     });
-    return { r, clock, raw, registers: new TxnRegisters(raw, clock, settings) };
+    return { r, clock, raw, registers: new TxnRegisters(raw, clock, settings), prepareAhead: prepareAhead(slot) };
   };
 
   // Setup, no faults yet: every account gets its initial balance (version 1).
@@ -260,6 +278,8 @@ export async function runBank(scenario: BankScenario, seed: number, log?: (line:
         onKill();
         return never();
       },
+      // Most commits are prepared while the intents are placed (as the Worker's are); the rest prepare for themselves.
+      ...(p.r.chance(0.75) ? { prepareAhead: p.prepareAhead } : {}),
       // Half the transactions answer before their intents are resolved.
       ...(p.r.chance(0.5) ? { background: (work: Promise<unknown>) => void work } : {}),
     };
