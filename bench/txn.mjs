@@ -8,14 +8,18 @@
 // 2. Throughput: C clients (default 16) running transfers between random pairs of A accounts (default 1000: low
 //    contention; and 20: high contention) for S seconds each: transfers/s, p50/p99, how many answered 503 (held by
 //    another transaction, retried by the client after Retry-After? no: counted), 504, and whether the total held.
+// 3. With --rtt MS (default 10; 0 skips it), cell 1 again with every call from the Worker to an acceptor made MS late
+//    (the dev fault table's "slow" mode): a model of acceptors a network round trip away, as deployed, where the
+//    count of sequential rounds decides latency. Locally every acceptor shares the Worker's machine, so without it
+//    the cell measures the CPU work of the rounds more than their number.
 //
-//   node bench/txn.mjs [--samples 300] [--clients 16] [--seconds 15] [--accounts 1000,20] [--out bench/results/txn.json]
+//   node bench/txn.mjs [--samples 300] [--clients 16] [--seconds 15] [--accounts 1000,20] [--rtt 10] [--out bench/results/txn.json]
 import { Miniflare } from "miniflare";
 import { Pool } from "undici";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
+import { ALL_DURABLE_OBJECTS, ROOT, bundleWorker, miniflareOptions } from "./common/worker-build.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -26,13 +30,17 @@ const SAMPLES = Number(flag("--samples", "300"));
 const CLIENTS = Number(flag("--clients", "16"));
 const SECONDS = Number(flag("--seconds", "15"));
 const ACCOUNTS = flag("--accounts", "1000,20").split(",").map(Number);
+const RTT = Number(flag("--rtt", "10"));
 const OUT = path.resolve(ROOT, flag("--out", "bench/results/txn.json"));
 
 const sys = { entry: "src/index.ts", binding: "ACCEPTOR", className: "Acceptor", collector: true };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballot-txn-"));
 const outfile = await bundleWorker(sys.entry, path.join(tmp, "worker.js"));
 const mf = new Miniflare(
-  miniflareOptions("txn", sys, outfile, tmp, {}, {
+  // DEV_ADMIN: the fault table (--rtt). Every object class, so the Worker's background work (watch hints, intent
+  // sweeps) runs as deployed.
+  miniflareOptions("txn", sys, outfile, tmp, { DEV_ADMIN: "true" }, {
+    durableObjects: ALL_DURABLE_OBJECTS,
     handleRuntimeStdio(stdout, stderr) {
       stdout.resume();
       stderr.resume();
@@ -65,7 +73,7 @@ try {
   const pool = new Pool(url, { connections: Math.max(32, CLIENTS * 2), pipelining: 1 });
   const call = async (method, p, body) => {
     const t = performance.now();
-    const res = await pool.request({ method, path: p, body, headers: body === undefined ? {} : { "content-type": method === "POST" && p === "/v1/txn" ? "application/json" : "text/plain" } });
+    const res = await pool.request({ method, path: p, body, headers: body === undefined ? {} : { "content-type": method === "POST" ? "application/json" : "text/plain" } });
     const text = await res.body.text();
     return { status: res.statusCode, ms: performance.now() - t, text };
   };
@@ -83,19 +91,36 @@ try {
       txn({ compare: [], success: [{ op: "increment", key: c1, by: -1 }, { op: "increment", key: c2, by: 1 }], failure: [] }),
     "txn: atomic read of two keys": () => txn({ compare: [], success: [{ op: "get", key: a }, { op: "get", key: b }], failure: [] }),
   };
-  // Warm-up: every kind a few times (isolate, objects, SQLite pages).
-  for (let i = 0; i < 20; i++) for (const run of Object.values(kinds)) await run();
-  const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
-  for (let i = 0; i < SAMPLES; i++) {
-    for (const [name, run] of Object.entries(kinds)) {
-      const r = await run();
-      if (r.status !== 200 && r.status !== 201) throw new Error(`${name}: ${r.status} ${r.text}`);
-      samples[name].push(r.ms);
+  /** Cell 1: every kind `SAMPLES` times, interleaved; p50s and ratios to the single PUT's p50. */
+  const latencyCell = async () => {
+    // Warm-up: every kind a few times (isolate, objects, SQLite pages).
+    for (let i = 0; i < 20; i++) for (const run of Object.values(kinds)) await run();
+    const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+    for (let i = 0; i < SAMPLES; i++) {
+      for (const [name, run] of Object.entries(kinds)) {
+        const r = await run();
+        if (r.status !== 200 && r.status !== 201) throw new Error(`${name}: ${r.status} ${r.text}`);
+        samples[name].push(r.ms);
+      }
     }
+    const latency = Object.fromEntries(Object.entries(samples).map(([k, ms]) => [k, summary(ms)]));
+    const put50 = latency["PUT (one key)"].p50;
+    const ratios = Object.fromEntries(Object.keys(kinds).filter((k) => k.startsWith("txn")).map((k) => [k, Number((latency[k].p50 / put50).toFixed(2))]));
+    return { latency, ratios };
+  };
+  const { latency, ratios } = await latencyCell();
+  let withRtt = null;
+  if (RTT > 0) {
+    const fault = async (mode, ms) => {
+      for (let acceptor = 0; acceptor < 3; acceptor++) {
+        const r = await call("POST", "/v1/admin/faults", JSON.stringify({ acceptor, mode, ...(ms === undefined ? {} : { ms }) }));
+        if (r.status !== 200) throw new Error(`fault: ${r.status} ${r.text}`);
+      }
+    };
+    await fault("slow", RTT);
+    withRtt = { rttMs: RTT, ...(await latencyCell()) };
+    await fault("none");
   }
-  const latency = Object.fromEntries(Object.entries(samples).map(([k, ms]) => [k, summary(ms)]));
-  const put50 = latency["PUT (one key)"].p50;
-  const ratios = Object.fromEntries(Object.keys(kinds).filter((k) => k.startsWith("txn")).map((k) => [k, Number((latency[k].p50 / put50).toFixed(2))]));
 
   const throughput = [];
   for (const accounts of ACCOUNTS) {
@@ -139,12 +164,13 @@ try {
   await pool.close();
   const result = {
     cell: "multi-key transactions (issue 23): latency against a single write, and transfers at 16 clients",
-    command: `node bench/txn.mjs --samples ${SAMPLES} --clients ${CLIENTS} --seconds ${SECONDS} --accounts ${ACCOUNTS.join(",")}`,
+    command: `node bench/txn.mjs --samples ${SAMPLES} --clients ${CLIENTS} --seconds ${SECONDS} --accounts ${ACCOUNTS.join(",")} --rtt ${RTT}`,
     date: new Date().toISOString(),
     machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`,
     setup: "Miniflare (workerd), N=3, 16 groups (the first layout), one isolate, 16-byte values; latency: one client, kinds interleaved",
     latencyMs: latency,
     p50OverSinglePut: ratios,
+    withRtt,
     throughput,
   };
   console.log(JSON.stringify(result, null, 2));

@@ -52,12 +52,16 @@ export async function bundleWorker(entry, outfile) {
  * Miniflare options serving one bundled system (`{binding, className, collector}`) from `dir` on a free port of
  * 127.0.0.1, with wrangler.toml's vars, N=3 and `vars` over them; `extra` adds or overrides options.
  */
-/** Every Durable Object class of the Worker (Ballot's whole bundle): acceptors, collectors, reconfigurer, watch hubs. */
+/**
+ * Every Durable Object class of the Worker (Ballot's whole bundle): acceptors, collectors, reconfigurer, watch hubs,
+ * intent sweepers.
+ */
 export const ALL_DURABLE_OBJECTS = {
   ACCEPTOR: { className: "Acceptor", useSQLite: true },
   COLLECTOR: { className: "Collector", useSQLite: true },
   RECONFIGURER: { className: "LayoutReconfigurer", useSQLite: true },
   WATCH_HUB: { className: "WatchHub", useSQLite: true },
+  INTENT_SWEEPER: { className: "IntentSweeper", useSQLite: true },
 };
 
 export function miniflareOptions(name, sys, outfile, dir, vars, extra = {}) {
