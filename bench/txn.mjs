@@ -13,7 +13,9 @@
 //    count of sequential rounds decides latency. Locally every acceptor shares the Worker's machine, so without it
 //    the cell measures the CPU work of the rounds more than their number.
 //
-//   node bench/txn.mjs [--samples 300] [--clients 16] [--seconds 15] [--accounts 1000,20] [--rtt 10] [--out bench/results/txn.json]
+// --pause MS idles after each sample of cells 1 and 3 (see PAUSE).
+//
+//   node bench/txn.mjs [--samples 300] [--clients 16] [--seconds 15] [--accounts 1000,20] [--rtt 10] [--pause 0] [--out bench/results/txn.json]
 import { Miniflare } from "miniflare";
 import { Pool } from "undici";
 import fs from "node:fs";
@@ -31,6 +33,9 @@ const CLIENTS = Number(flag("--clients", "16"));
 const SECONDS = Number(flag("--seconds", "15"));
 const ACCOUNTS = flag("--accounts", "1000,20").split(",").map(Number);
 const RTT = Number(flag("--rtt", "10"));
+// Idle ms after each sample of cell 1 (and 3): a transaction's resolution runs after its answer, and locally it takes
+// the same CPU as the next sample; a pause lets it finish first, as it would on acceptors of their own.
+const PAUSE = Number(flag("--pause", "0"));
 const OUT = path.resolve(ROOT, flag("--out", "bench/results/txn.json"));
 
 const sys = { entry: "src/index.ts", binding: "ACCEPTOR", className: "Acceptor", collector: true };
@@ -101,6 +106,7 @@ try {
         const r = await run();
         if (r.status !== 200 && r.status !== 201) throw new Error(`${name}: ${r.status} ${r.text}`);
         samples[name].push(r.ms);
+        if (PAUSE > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE));
       }
     }
     const latency = Object.fromEntries(Object.entries(samples).map(([k, ms]) => [k, summary(ms)]));
@@ -164,7 +170,7 @@ try {
   await pool.close();
   const result = {
     cell: "multi-key transactions (issue 23): latency against a single write, and transfers at 16 clients",
-    command: `node bench/txn.mjs --samples ${SAMPLES} --clients ${CLIENTS} --seconds ${SECONDS} --accounts ${ACCOUNTS.join(",")} --rtt ${RTT}`,
+    command: `node bench/txn.mjs --samples ${SAMPLES} --clients ${CLIENTS} --seconds ${SECONDS} --accounts ${ACCOUNTS.join(",")} --rtt ${RTT}${PAUSE > 0 ? ` --pause ${PAUSE}` : ""}`,
     date: new Date().toISOString(),
     machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`,
     setup: "Miniflare (workerd), N=3, 16 groups (the first layout), one isolate, 16-byte values; latency: one client, kinds interleaved",
