@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 // Durable Objects run inside workerd.
 export default defineConfig({
   test: {
+    // Both cores: many files wait on timers and workerd more than they compute (layout changes, GC alarms, crash
+    // restarts), so two at once roughly halves the suite on a 2-core CI machine.
+    maxWorkers: 2,
     // The Worker logs one JSON line per request (src/http/request-log.ts); keep them out of test output.
     onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),
     projects: [
