@@ -233,8 +233,11 @@ export class Proposer {
       this.ballots.observe(tally.highestSeen);
       if (tally.result !== "won" || this.queues.has(key)) return;
       const replies = tally.granted.map((g) => g.reply);
-      const acceptedAt = replies.reduce<Ballot | null>((best, r) => (r.accepted !== null && (best === null || compareBallots(r.accepted, best) > 0) ? r.accepted : best), null);
-      this.promises.put(key, { ballot, state: highestAccepted(replies), since: this.clock.now(), ...(acceptedAt === null ? {} : { acceptedAt }), epoch: route.epoch });
+      // The ballot the state found was accepted at (none for a key never accepted): an old promise is checked by it.
+      let acceptedAt: Ballot | null = null;
+      for (const r of replies) if (r.accepted !== null && (acceptedAt === null || compareBallots(r.accepted, acceptedAt) > 0)) acceptedAt = r.accepted;
+      const held = { ballot, state: highestAccepted(replies), since: this.clock.now(), epoch: route.epoch };
+      this.promises.put(key, acceptedAt === null ? held : { ...held, acceptedAt });
     } catch {
       // A failed send: the change to come prepares for itself.
     }

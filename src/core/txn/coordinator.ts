@@ -78,9 +78,9 @@ type Placement =
  *
  * 1. Place an intent on every key (sorted, in parallel), each checking nothing but locking the key and fixing what
  *    it becomes under either branch. The record is not written yet: absent is pending (record.ts). Meanwhile, the
- *    record's key is prepared (`prepareAhead`), so that the commit is a single accept round. A key held by another transaction's intent is
- *    resolved if that one is decided or stale, waited for up to `lockWaitMs` if it is pending, and otherwise this
- *    transaction gives up (unavailable: it never waits in a cycle, so no deadlock).
+ *    record's key is prepared (`prepareAhead`), so that the commit is a single accept round. A key held by another
+ *    transaction's intent is resolved if that one is decided or stale, waited for up to `lockWaitMs` if it is
+ *    pending, and otherwise this transaction gives up (unavailable: it never waits in a cycle, so no deadlock).
  * 2. Judge the comparisons on the states the intents locked; an increment of a non-integer in the branch taken aborts.
  * 3. Commit the record (the commit point: its first write) with the branch taken, or abort it.
  * 4. Resolve every intent (in parallel); the answer may go out before this ends (`background`).
@@ -138,6 +138,7 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   await checkpoint("prepared");
   const placedAt = ports.clock.now();
   const commit = await raw.change(record, commitRecord(txn, startedAt, succeeded));
+  const committedAt = ports.clock.now();
   if (commit.kind === "refused") {
     // A resolver aborted it as stale first: the abort was chosen, so the commit never can be.
     resolveAll(ports, keys, txn, { committed: false });
@@ -158,7 +159,7 @@ export async function runTransaction(ports: CoordinatorPorts, settings: Coordina
   });
   const resolving = resolveAll(ports, keys, txn, resolution, checkpoint);
   if (ports.background === undefined) await resolving;
-  const steps = { placeMs: placedAt - startedAt, commitMs: ports.clock.now() - placedAt };
+  const steps = { placeMs: placedAt - startedAt, commitMs: committedAt - placedAt };
   return { kind: "committed", succeeded, results, txn, steps };
 }
 
