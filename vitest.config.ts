@@ -15,7 +15,18 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/core/**/*.test.ts", "test/http/**/*.test.ts", "test/collector/**/*.test.ts", "test/lin/**/*.test.ts", "test/sim/**/*.test.ts", "test/client/**/*.test.ts", "test/crash/**/*.test.ts", "test/console/**/*.test.ts", "test/cli/**/*.test.ts", "test/package/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/http/**/*.test.ts", "test/collector/**/*.test.ts", "test/lin/**/*.test.ts", "test/sim/**/*.test.ts", "test/client/**/*.test.ts", "test/console/**/*.test.ts", "test/cli/**/*.test.ts", "test/package/**/*.test.ts"],
+        },
+      },
+      {
+        // Whole-process crashes of `wrangler dev` (SIGKILL and restart, several times a test): each restart bundles
+        // and boots workerd, which a busy machine slows several-fold. They run last, one at a time, alone.
+        test: {
+          name: "crash",
+          environment: "node",
+          include: ["test/crash/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {

@@ -150,5 +150,5 @@ describe("whole-process crashes of a local server with persisted state", () => {
       JSON.stringify({ counters: Object.fromEntries(counters), chains: Object.fromEntries([...chains].map(([k, c]) => [k, c.lastAcked?.version])) }),
     );
     await server.stop();
-  }, 85_000);
+  }, 150_000);
 });
