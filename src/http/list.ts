@@ -9,6 +9,7 @@ import { MAX_KEY_BYTES } from "./key-path.js";
 import { RETRY_AFTER_SECONDS } from "./outcome.js";
 import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
+import { valueFields } from "./value-encoding.js";
 
 /** Entries per page: 100 unless `limit` says otherwise, at most 1,000. */
 export const DEFAULT_LIST_LIMIT = 100;
@@ -147,26 +148,5 @@ function valueBytes(entries: readonly ListedEntry[]): number {
 function entryBody({ key, state }: ListedEntry, withValue: boolean) {
   const body = { key, version: state.version, contentType: state.contentType, bytes: state.value.byteLength };
   if (!withValue) return body;
-  const text = isText(state.contentType) ? utf8(state.value) : null;
-  return text === null ? { ...body, valueBase64: base64(state.value) } : { ...body, value: text };
-}
-
-/** Text content types (`text/*`, JSON and XML ones): their values travel as text when they are valid UTF-8. */
-export function isText(contentType: string): boolean {
-  const type = (contentType.split(";")[0] ?? "").trim().toLowerCase();
-  return type.startsWith("text/") || /^[a-z0-9.+-]+\/([a-z0-9.-]+\+)?(json|xml)$/.test(type);
-}
-
-function utf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  return { ...body, ...valueFields(state.contentType, state.value) };
 }

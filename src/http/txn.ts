@@ -7,7 +7,7 @@ import { errorReply, protocolFailures } from "./api-schemas.js";
 import { readBody } from "./body.js";
 import { ApiError, json } from "./errors.js";
 import { keyProblem } from "./key-path.js";
-import { isText } from "./list.js";
+import { fromBase64, valueFields } from "./value-encoding.js";
 import { outcomeUnknown, unavailable } from "./outcome.js";
 import type { Method, Operation, Route } from "./route.js";
 import { TxnAnswer, TxnBody, type TxnBodyInput } from "./txn-schemas.js";
@@ -181,9 +181,8 @@ function requestOf(body: TxnBodyInput, maxValueBytes: number): TxnRequest {
  */
 function resultOf(key: string, state: Register) {
   if (!isLive(state)) return { key, version: state?.version ?? 0, value: null };
-  const text = isText(state.contentType) ? textOf(state.value) : null;
-  const base = { key, version: state.version, contentType: state.contentType || DEFAULT_CONTENT_TYPE };
-  return text === null ? { ...base, valueBase64: toBase64(state.value) } : { ...base, value: text };
+  const contentType = state.contentType || DEFAULT_CONTENT_TYPE;
+  return { key, version: state.version, contentType, ...valueFields(state.contentType, state.value) };
 }
 
 const encoder = new TextEncoder();
@@ -195,23 +194,4 @@ function utf8(value: string, field: string): Uint8Array {
   return encoder.encode(value);
 }
 
-function textOf(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
 
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}

@@ -5,7 +5,7 @@ import { errorReply, internal, keyParam, unauthorized } from "./api-schemas.js";
 import { ApiError } from "./errors.js";
 import { eventStreamResponse } from "./event-stream.js";
 import { decodeKey } from "./key-path.js";
-import { isText } from "./list.js";
+import { valueFields } from "./value-encoding.js";
 import type { Method, Operation, Route } from "./route.js";
 import { queryOf, validate } from "./validation.js";
 import type { StreamLimits } from "./stream-lifetime.js";
@@ -107,22 +107,9 @@ export function eventText(event: KeyEvent, id: string = String(event.version)): 
   const state = event.state;
   let data: Record<string, unknown> = { key: event.key, version: event.version };
   if (event.kind === "put" && state !== null && state.value !== null) {
-    const text = isText(state.contentType) ? utf8(state.value) : null;
-    data = { ...data, contentType: state.contentType, ...(text === null ? { valueBase64: base64(state.value) } : { value: text }) };
+    data = { ...data, contentType: state.contentType, ...valueFields(state.contentType, state.value) };
   }
   return `id: ${id}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-function utf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
 
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
